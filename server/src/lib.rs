@@ -1,1 +1,145 @@
-//! Server.
+//! Fieldbook's server as a library: build it from a [`Config`], hand it an
+//! already-bound listener and a shutdown signal, and it serves the HTTP API
+//! and the automerge-repo sync protocol until the signal fires, then closes
+//! connections, finishes in-flight writes and flushes.
+//!
+//! `main.rs` only parses the command line and calls [`run`]; tests call it
+//! on `127.0.0.1:0`.
+
+pub mod accounts;
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod connection;
+pub mod doc_store;
+pub mod hub;
+pub mod keys;
+pub mod metrics;
+pub mod rate_limit;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::{Config, StorageKind};
+
+use accounts::Accounts;
+use api::AppState;
+use doc_store::DocStore;
+use hub::Hub;
+use metrics::Metrics;
+use rate_limit::RateLimiter;
+use store::{MemoryStore, SledStore, Store, StoreError};
+
+/// How long shutdown waits for open sync connections to finish what they
+/// are doing and close.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot create data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("final flush failed: {0}")]
+    Flush(#[from] doc_store::DocStoreError),
+}
+
+/// Runs the server on `listener` until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let store = open_store(&config)?;
+    let storage_id = storage_id(store.as_ref())?;
+    let metrics = Arc::new(Metrics::default());
+    let hub = Arc::new(Hub::new(
+        store.clone(),
+        metrics.clone(),
+        format!("fieldbook-server-{}", random_suffix()),
+        config.doc_idle_timeout,
+    ));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let state = AppState {
+        accounts: Arc::new(Accounts::new(store.clone(), DocStore::new(store.clone()))),
+        login_limiter: Arc::new(RateLimiter::new(
+            config.login_attempts_per_minute,
+            Duration::from_secs(60),
+        )),
+        config: Arc::new(config),
+        store: store.clone(),
+        hub: hub.clone(),
+        metrics: metrics.clone(),
+        storage_id: storage_id.into(),
+        shutdown: stop_rx,
+    };
+    let evictor = tokio::spawn(evict_periodically(
+        hub.clone(),
+        state.config.doc_idle_timeout,
+    ));
+    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let stopping = async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(stopping)
+        .await?;
+    // HTTP requests are done; sync connections close on the signal above
+    // once the message in hand (and its flush) is finished.
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while metrics.connections.load(Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    evictor.abort();
+    hub.shutdown().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {
+    Ok(match config.storage {
+        StorageKind::Memory => Arc::new(MemoryStore::new()),
+        StorageKind::Sled => {
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|err| ServerError::DataDir(config.data_dir.display().to_string(), err))?;
+            Arc::new(SledStore::open(&config.data_dir)?)
+        }
+    })
+}
+
+/// The server's storageId, made once and kept, so peers can keep their
+/// sync state with it across restarts.
+fn storage_id(store: &dyn Store) -> Result<String, StoreError> {
+    let fresh = format!("fieldbook-{}", random_suffix());
+    store.put_if_absent(keys::SERVER_STORAGE_ID.as_bytes(), fresh.as_bytes())?;
+    let stored = store
+        .get(keys::SERVER_STORAGE_ID.as_bytes())?
+        .ok_or_else(|| StoreError::new("storage ID vanished"))?;
+    Ok(String::from_utf8_lossy(&stored).into_owned())
+}
+
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    hex::encode(bytes)
+}
+
+async fn evict_periodically(hub: Arc<Hub>, idle_timeout: Duration) {
+    let period = (idle_timeout / 2).max(Duration::from_millis(100));
+    let mut ticker = tokio::time::interval(period);
+    loop {
+        ticker.tick().await;
+        hub.evict_idle();
+    }
+}

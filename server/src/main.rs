@@ -1,1 +1,91 @@
-fn main(){}
+//! The `fieldbook` command: parses the command line, sets up logging and
+//! runs the server library.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use fieldbook_server::config::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "fieldbook",
+    version,
+    about = "Fieldbook: capture CPD notes in the field, finish them at the desk."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server: the HTTP API, the sync endpoint and the PWA.
+    ///
+    /// Settings come from, lowest first: built-in defaults, the TOML file
+    /// given with --config, FIELDBOOK_* environment variables, then flags.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// TOML file of settings (keys as the flags, with underscores)
+    #[arg(long, env = "FIELDBOOK_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let file = match &args.config {
+        Some(path) => Settings::from_toml_file(path)?,
+        None => Settings::default(),
+    };
+    let config = args.settings.over(file).resolve()?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), "fieldbook listening");
+        // Scripts and tests read this line to learn the port.
+        println!("listening on http://{addr}");
+        std::io::stdout().flush()?;
+        fieldbook_server::run(config, listener, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

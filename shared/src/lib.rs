@@ -1,1 +1,7 @@
-//! Shared types.
+//! Types shared by Fieldbook's parts: document IDs and the automerge-repo
+//! wire protocol. No async runtime, web framework or database here.
+
+pub mod ids;
+pub mod wire;
+
+pub use ids::DocumentId;

@@ -1,0 +1,30 @@
+# Fieldbook's two everyday commands, plus benchmarks. See README.md.
+# Every target installs what it needs, so each works on a fresh machine.
+
+.PHONY: run test test-rust test-interop lint bench setup-node
+
+CARGO ?= cargo
+
+## Build and run the server (sled database in ./data) on http://localhost:8080
+run:
+	$(CARGO) build --release -p fieldbook-server
+	./target/release/fieldbook serve --listen 127.0.0.1:8080 --data-dir ./data
+
+## Set up and run every test
+test: lint test-rust test-interop
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) test --workspace
+
+test-interop:
+	$(CARGO) build -p fieldbook-server
+	cd tests/interop && npm ci --no-audit --no-fund && npm test
+
+## Benchmarks: print figures (see BENCHMARKS.md)
+bench:
+	$(CARGO) build --release -p fieldbook-server -p fieldbook-bench
+	./target/release/fieldbook-bench sync --devices 100 --docs 10

@@ -1,0 +1,397 @@
+//! User accounts and their devices: registration, password login (Argon2id),
+//! device tokens (random, stored only as SHA-256 hashes) and revocation.
+//! Each login is a device; its token authenticates both the browser's session
+//! cookie and other clients' bearer header.
+
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ObjType, ROOT};
+use base64::Engine;
+use fieldbook_shared::DocumentId;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::doc_store::{DocStore, DocStoreError};
+use crate::keys;
+use crate::store::{Batch, Store, StoreError};
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Hashing cost grows with length; nobody needs more than this.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+const MAX_DEVICE_NAME_CHARS: usize = 100;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("Enter a valid email address, like name@example.org.")]
+    InvalidEmail,
+    #[error("Use a password of at least {MIN_PASSWORD_CHARS} characters.")]
+    PasswordTooShort,
+    #[error("That password is too long.")]
+    PasswordTooLong,
+    #[error("An account with that email address already exists.")]
+    EmailTaken,
+    #[error("The email address or password is not right.")]
+    BadCredentials,
+    #[error("No such device.")]
+    DeviceNotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Docs(#[from] DocStoreError),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    password_hash: String,
+    pub root_doc: DocumentId,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+}
+
+pub struct Accounts {
+    store: Arc<dyn Store>,
+    docs: DocStore,
+}
+
+impl Accounts {
+    pub fn new(store: Arc<dyn Store>, docs: DocStore) -> Self {
+        Self { store, docs }
+    }
+
+    /// Creates the account and its root document, durably.
+    pub async fn register(&self, email: &str, password: &str) -> Result<User, AccountError> {
+        let email = normalise_email(email)?;
+        check_password(password)?;
+        let password_hash = hash_password(password.to_owned()).await?;
+        let user = User {
+            id: random_id(),
+            email: email.clone(),
+            password_hash,
+            root_doc: DocumentId::from_bytes(random_bytes()),
+            created_at: crate::clock::now_rfc3339(),
+        };
+        // The user record and root document come first, under fresh IDs, so
+        // a crash part-way leaves only unreachable records, never an email
+        // address that points nowhere.
+        self.docs
+            .create(&user.root_doc, &user.id, &new_root_document())?;
+        self.put_json(&keys::user(&user.id), &user)?;
+        if !self
+            .store
+            .put_if_absent(keys::email(&email).as_bytes(), user.id.as_bytes())?
+        {
+            self.docs.delete(&user.root_doc, &user.id)?;
+            self.store.delete(keys::user(&user.id).as_bytes())?;
+            return Err(AccountError::EmailTaken);
+        }
+        self.store.flush().await?;
+        Ok(user)
+    }
+
+    /// Checks the password and, if right, creates a device and its token.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        device_name: Option<&str>,
+    ) -> Result<(User, Device, String), AccountError> {
+        let user = match normalise_email(email) {
+            Ok(email) => self.user_by_email(&email)?,
+            Err(_) => None,
+        };
+        // Verify against a dummy hash for unknown accounts so the reply takes
+        // as long either way and does not reveal which emails are registered.
+        let hash = user
+            .as_ref()
+            .map(|user| user.password_hash.clone())
+            .unwrap_or_else(|| dummy_hash().to_owned());
+        let password_ok = password.len() <= MAX_PASSWORD_BYTES
+            && verify_password(password.to_owned(), hash).await?;
+        let user = match (user, password_ok) {
+            (Some(user), true) => user,
+            _ => return Err(AccountError::BadCredentials),
+        };
+        let token = random_token();
+        let now = crate::clock::now_rfc3339();
+        let device = Device {
+            id: random_id(),
+            user_id: user.id.clone(),
+            name: clean_device_name(device_name),
+            created_at: now.clone(),
+            last_seen_at: now,
+        };
+        let mut batch = Batch::default();
+        batch.put(keys::device(&device.id), to_json(&device));
+        batch.put(keys::token(&hash_token(&token)), device.id.clone());
+        batch.put(keys::user_device(&user.id, &device.id), Vec::new());
+        self.store.apply(batch)?;
+        self.store.flush().await?;
+        Ok((user, device, token))
+    }
+
+    /// The user and device a token belongs to, if it is still valid.
+    pub fn authenticate(&self, token: &str) -> Result<Option<(User, Device)>, AccountError> {
+        let Some(device_id) = self.store.get(keys::token(&hash_token(token)).as_bytes())? else {
+            return Ok(None);
+        };
+        let device_id = String::from_utf8_lossy(&device_id).into_owned();
+        let Some(mut device) = self.get_json::<Device>(&keys::device(&device_id))? else {
+            return Ok(None);
+        };
+        let Some(user) = self.get_json::<User>(&keys::user(&device.user_id))? else {
+            return Ok(None);
+        };
+        self.touch(&mut device)?;
+        Ok(Some((user, device)))
+    }
+
+    /// Records when a device was last seen, at most once a minute (unflushed:
+    /// losing it in a crash only makes the time a little older).
+    fn touch(&self, device: &mut Device) -> Result<(), AccountError> {
+        let now = crate::clock::now_millis();
+        let stored = humantime::parse_rfc3339(&device.last_seen_at)
+            .ok()
+            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|elapsed| elapsed.as_millis() as i64)
+            .unwrap_or(0);
+        if now - stored > 60_000 {
+            device.last_seen_at = crate::clock::now_rfc3339();
+            self.put_json(&keys::device(&device.id), device)?;
+        }
+        Ok(())
+    }
+
+    pub fn user(&self, user_id: &str) -> Result<Option<User>, AccountError> {
+        self.get_json(&keys::user(user_id))
+    }
+
+    pub fn devices(&self, user_id: &str) -> Result<Vec<Device>, AccountError> {
+        let mut devices = Vec::new();
+        for (key, _) in self
+            .store
+            .scan_prefix(keys::user_devices(user_id).as_bytes())?
+        {
+            let key = String::from_utf8_lossy(&key);
+            let device_id = key.rsplit('/').next().unwrap_or_default();
+            if let Some(device) = self.get_json::<Device>(&keys::device(device_id))? {
+                devices.push(device);
+            }
+        }
+        devices.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(devices)
+    }
+
+    /// Deletes the device and its token, durably. The caller closes its sockets.
+    pub async fn revoke_device(&self, user_id: &str, device_id: &str) -> Result<(), AccountError> {
+        let device = self
+            .get_json::<Device>(&keys::device(device_id))?
+            .filter(|device| device.user_id == user_id)
+            .ok_or(AccountError::DeviceNotFound)?;
+        let mut batch = Batch::default();
+        for (key, value) in self.store.scan_prefix(b"token/")? {
+            if value == device.id.as_bytes() {
+                batch.delete(key);
+            }
+        }
+        batch.delete(keys::device(&device.id));
+        batch.delete(keys::user_device(user_id, &device.id));
+        self.store.apply(batch)?;
+        self.store.flush().await?;
+        Ok(())
+    }
+
+    fn user_by_email(&self, email: &str) -> Result<Option<User>, AccountError> {
+        match self.store.get(keys::email(email).as_bytes())? {
+            Some(user_id) => self.user(&String::from_utf8_lossy(&user_id)),
+            None => Ok(None),
+        }
+    }
+
+    fn get_json<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>, AccountError> {
+        match self.store.get(key.as_bytes())? {
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|err| StoreError::new(format!("unreadable record {key}: {err}")).into()),
+            None => Ok(None),
+        }
+    }
+
+    fn put_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), AccountError> {
+        self.store.put(key.as_bytes(), &to_json(value))?;
+        Ok(())
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("records serialise")
+}
+
+/// A user's root document: the list of their entries and their settings.
+fn new_root_document() -> Automerge {
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    tx.put(ROOT, "type", "fieldbook/root")
+        .expect("root map accepts keys");
+    tx.put(ROOT, "schemaVersion", 1_i64)
+        .expect("root map accepts keys");
+    tx.put_object(ROOT, "entries", ObjType::Map)
+        .expect("root map accepts keys");
+    tx.put_object(ROOT, "settings", ObjType::Map)
+        .expect("root map accepts keys");
+    tx.commit();
+    doc
+}
+
+/// Lower-cases and checks an email address: one `@`, something before it,
+/// a dotted domain after it, no spaces.
+pub fn normalise_email(email: &str) -> Result<String, AccountError> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match email.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            }
+            None => false,
+        };
+    if valid {
+        Ok(email)
+    } else {
+        Err(AccountError::InvalidEmail)
+    }
+}
+
+fn check_password(password: &str) -> Result<(), AccountError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AccountError::PasswordTooShort);
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AccountError::PasswordTooLong);
+    }
+    Ok(())
+}
+
+fn clean_device_name(name: Option<&str>) -> String {
+    let name: String = name
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_DEVICE_NAME_CHARS)
+        .collect();
+    let name = name.trim();
+    if name.is_empty() {
+        "Unnamed device".to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+async fn hash_password(password: String) -> Result<String, AccountError> {
+    // Argon2id is deliberately slow: keep it off the async worker threads.
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|err| AccountError::Hashing(err.to_string()))
+    })
+    .await
+    .map_err(|err| AccountError::Hashing(err.to_string()))?
+}
+
+async fn verify_password(password: String, hash: String) -> Result<bool, AccountError> {
+    tokio::task::spawn_blocking(move || {
+        let parsed =
+            PasswordHash::new(&hash).map_err(|err| AccountError::Hashing(err.to_string()))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|err| AccountError::Hashing(err.to_string()))?
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(random_token().as_bytes(), &salt)
+            .expect("hashing a random password")
+            .to_string()
+    })
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    bytes
+}
+
+fn random_id() -> String {
+    hex::encode(random_bytes::<16>())
+}
+
+fn random_token() -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            normalise_email(" Sam@Example.ORG ").unwrap(),
+            "sam@example.org"
+        );
+        for bad in [
+            "",
+            "sam",
+            "@example.org",
+            "sam@",
+            "sam@example",
+            "s am@example.org",
+            "a@b@c.org",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn device_names_are_cleaned() {
+        assert_eq!(clean_device_name(None), "Unnamed device");
+        assert_eq!(clean_device_name(Some("  Phone\u{7}  ")), "Phone");
+        assert_eq!(
+            clean_device_name(Some(&"x".repeat(500))).len(),
+            MAX_DEVICE_NAME_CHARS
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! The one error type at the HTTP edge: each variant maps to a status and the
+//! JSON body `{"error": {"code", "message"}}`. Internal details are logged
+//! here, once, and never sent to the client.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::accounts::AccountError;
+use crate::doc_store::DocStoreError;
+
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(&'static str, String),
+    Unauthorized,
+    NotFound,
+    Conflict(&'static str, String),
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    TooManyRequests { retry_after_secs: u64 },
+    Internal(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::BadRequest(code, message) => (StatusCode::BAD_REQUEST, code, message),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Sign in to continue.".to_owned(),
+            ),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".to_owned()),
+            ApiError::Conflict(code, message) => (StatusCode::CONFLICT, code, message),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "The request is too large.".to_owned(),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the request body as JSON (Content-Type: application/json).".to_owned(),
+            ),
+            ApiError::TooManyRequests { retry_after_secs } => {
+                let body = error_body(
+                    "too_many_requests",
+                    &format!("Too many attempts. Try again in {retry_after_secs} seconds."),
+                );
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, retry_after_secs.to_string())],
+                    body,
+                )
+                    .into_response();
+            }
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Something went wrong on the server. Nothing was changed; try again."
+                        .to_owned(),
+                )
+            }
+        };
+        (status, error_body(code, &message)).into_response()
+    }
+}
+
+fn error_body(code: &str, message: &str) -> Json<serde_json::Value> {
+    Json(json!({ "error": { "code": code, "message": message } }))
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        let message = err.to_string();
+        match err {
+            AccountError::InvalidEmail => ApiError::BadRequest("invalid_email", message),
+            AccountError::PasswordTooShort => ApiError::BadRequest("password_too_short", message),
+            AccountError::PasswordTooLong => ApiError::BadRequest("password_too_long", message),
+            AccountError::EmailTaken => ApiError::Conflict("email_taken", message),
+            AccountError::BadCredentials => ApiError::Unauthorized,
+            AccountError::DeviceNotFound => ApiError::NotFound,
+            AccountError::Store(_) | AccountError::Docs(_) | AccountError::Hashing(_) => {
+                ApiError::Internal(message)
+            }
+        }
+    }
+}
+
+impl From<DocStoreError> for ApiError {
+    fn from(err: DocStoreError) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}
+
+/// `Json` whose rejections use our error shape and never echo the body back.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::BadRequest(
+                "invalid_json",
+                "The request body is not valid JSON.".to_owned(),
+            )),
+            Err(JsonRejection::JsonDataError(_)) => Err(ApiError::BadRequest(
+                "invalid_request",
+                "The request body is missing a field or has a field of the wrong type.".to_owned(),
+            )),
+            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::PayloadTooLarge),
+            Err(other) => Err(ApiError::BadRequest("invalid_request", other.body_text())),
+        }
+    }
+}

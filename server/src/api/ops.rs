@@ -1,0 +1,27 @@
+//! Operations endpoints: liveness, readiness and Prometheus metrics.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+
+use super::AppState;
+use crate::keys;
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers a read.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.get(keys::SERVER_STORAGE_ID.as_bytes()) {
+        Ok(Some(_)) => (StatusCode::OK, "ready"),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable"),
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(state.hub.documents_in_memory()),
+    )
+}

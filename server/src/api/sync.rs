@@ -1,0 +1,36 @@
+//! The WebSocket upgrade at `/sync`: authenticated before upgrading, then
+//! handed to a connection task.
+
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::State;
+use axum::response::Response;
+
+use super::session::CurrentDevice;
+use super::AppState;
+use crate::connection::{self, ConnectionContext, Identity};
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    current: CurrentDevice,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let ctx = ConnectionContext {
+        hub: state.hub.clone(),
+        metrics: state.metrics.clone(),
+        storage_id: state.storage_id.to_string(),
+        max_message_bytes: state.config.max_message_bytes,
+        keepalive: state.config.keepalive_interval,
+        shutdown: state.shutdown.clone(),
+    };
+    let identity = Identity {
+        user_id: current.user.id,
+        device_id: current.device.id,
+    };
+    // Let frames a little over our limit through the WebSocket layer so the
+    // connection can answer with an `error` message instead of a bare close.
+    let frame_limit = state.config.max_message_bytes.saturating_mul(2);
+    upgrade
+        .max_message_size(frame_limit)
+        .max_frame_size(frame_limit)
+        .on_upgrade(move |socket| connection::run(socket, ctx, identity))
+}

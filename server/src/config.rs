@@ -1,0 +1,215 @@
+//! Server configuration, layered: embedded defaults < optional TOML file <
+//! `FIELDBOOK_*` environment variables < command-line flags. Validated once at
+//! start-up so a bad value stops the server with a clear message.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Deserialize;
+
+/// The effective configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub storage: StorageKind,
+    /// Where the built PWA lives; served at `/` when it exists.
+    pub pwa_dir: PathBuf,
+    /// Largest sync message accepted; larger ones close the connection.
+    pub max_message_bytes: usize,
+    /// How often the server pings each WebSocket; a peer that misses one
+    /// whole interval without answering is disconnected.
+    pub keepalive_interval: Duration,
+    /// How long a document with no connected peer stays in memory.
+    pub doc_idle_timeout: Duration,
+    /// Login attempts allowed per minute for one email address or one client address.
+    pub login_attempts_per_minute: u32,
+    /// Mark the session cookie `Secure` even when the request did not arrive
+    /// through a proxy that says it was https.
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// The embedded sled database in the data directory (durable).
+    Sled,
+    /// Memory only: everything is lost when the server stops. For tests.
+    Memory,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            storage: StorageKind::Sled,
+            pwa_dir: PathBuf::from("./pwa/dist"),
+            max_message_bytes: 16 * 1024 * 1024,
+            keepalive_interval: Duration::from_secs(20),
+            doc_idle_timeout: Duration::from_secs(60),
+            login_attempts_per_minute: 10,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// One layer of settings: every field optional, so layers can be stacked.
+/// The same struct is read from the TOML file and from flags/environment.
+#[derive(Debug, Default, Clone, Args, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct Settings {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "FIELDBOOK_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory of the embedded database [default: ./data]
+    #[arg(long, env = "FIELDBOOK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Storage engine [default: sled]
+    #[arg(long, env = "FIELDBOOK_STORAGE", value_enum)]
+    pub storage: Option<StorageKind>,
+    /// Directory of the built PWA to serve [default: ./pwa/dist]
+    #[arg(long, env = "FIELDBOOK_PWA_DIR")]
+    pub pwa_dir: Option<PathBuf>,
+    /// Largest sync message accepted, in bytes [default: 16777216]
+    #[arg(long, env = "FIELDBOOK_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Seconds between WebSocket keep-alive pings [default: 20]
+    #[arg(long, env = "FIELDBOOK_KEEPALIVE_SECS")]
+    pub keepalive_secs: Option<u64>,
+    /// Seconds an unused document stays in memory [default: 60]
+    #[arg(long, env = "FIELDBOOK_DOC_IDLE_SECS")]
+    pub doc_idle_secs: Option<u64>,
+    /// Login attempts allowed per minute per email and per client [default: 10]
+    #[arg(long, env = "FIELDBOOK_LOGIN_ATTEMPTS_PER_MINUTE")]
+    pub login_attempts_per_minute: Option<u32>,
+    /// Always mark the session cookie Secure [default: false]
+    #[arg(long, env = "FIELDBOOK_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid setting {name}: {message}")]
+    Invalid { name: &'static str, message: String },
+}
+
+impl Settings {
+    pub fn from_toml_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|err| ConfigError::Parse {
+            path: path.to_owned(),
+            message: err.to_string(),
+        })
+    }
+
+    /// This layer over `lower`: a value set here wins.
+    pub fn over(self, lower: Settings) -> Settings {
+        Settings {
+            listen: self.listen.or(lower.listen),
+            data_dir: self.data_dir.or(lower.data_dir),
+            storage: self.storage.or(lower.storage),
+            pwa_dir: self.pwa_dir.or(lower.pwa_dir),
+            max_message_bytes: self.max_message_bytes.or(lower.max_message_bytes),
+            keepalive_secs: self.keepalive_secs.or(lower.keepalive_secs),
+            doc_idle_secs: self.doc_idle_secs.or(lower.doc_idle_secs),
+            login_attempts_per_minute: self
+                .login_attempts_per_minute
+                .or(lower.login_attempts_per_minute),
+            secure_cookies: self.secure_cookies.or(lower.secure_cookies),
+        }
+    }
+
+    /// Fills what no layer set from the defaults and validates the result.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let defaults = Config::default();
+        let config = Config {
+            listen: self.listen.unwrap_or(defaults.listen),
+            data_dir: self.data_dir.unwrap_or(defaults.data_dir),
+            storage: self.storage.unwrap_or(defaults.storage),
+            pwa_dir: self.pwa_dir.unwrap_or(defaults.pwa_dir),
+            max_message_bytes: self.max_message_bytes.unwrap_or(defaults.max_message_bytes),
+            keepalive_interval: self
+                .keepalive_secs
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.keepalive_interval),
+            doc_idle_timeout: self
+                .doc_idle_secs
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.doc_idle_timeout),
+            login_attempts_per_minute: self
+                .login_attempts_per_minute
+                .unwrap_or(defaults.login_attempts_per_minute),
+            secure_cookies: self.secure_cookies.unwrap_or(defaults.secure_cookies),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(1024..=256 * 1024 * 1024).contains(&self.max_message_bytes) {
+            return Err(ConfigError::Invalid {
+                name: "max_message_bytes",
+                message: "must be between 1024 and 268435456".into(),
+            });
+        }
+        if self.keepalive_interval.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "keepalive_secs",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.login_attempts_per_minute == 0 {
+            return Err(ConfigError::Invalid {
+                name: "login_attempts_per_minute",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_layers_win_and_defaults_fill_the_rest() {
+        let file: Settings =
+            toml::from_str("listen = \"0.0.0.0:9000\"\ndoc_idle_secs = 5").unwrap();
+        let flags = Settings {
+            listen: Some("127.0.0.1:7000".parse().unwrap()),
+            ..Settings::default()
+        };
+        let config = flags.over(file).resolve().unwrap();
+        assert_eq!(config.listen, "127.0.0.1:7000".parse().unwrap());
+        assert_eq!(config.doc_idle_timeout, Duration::from_secs(5));
+        assert_eq!(config.data_dir, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_values_are_rejected() {
+        assert!(toml::from_str::<Settings>("lisen = \"x\"").is_err());
+        let err = Settings {
+            max_message_bytes: Some(10),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap_err();
+        assert!(err.to_string().contains("max_message_bytes"), "{err}");
+    }
+}

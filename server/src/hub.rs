@@ -1,0 +1,581 @@
+//! The sync hub: the documents held in memory, the peers connected to them,
+//! and the automerge sync protocol between the two, with access control.
+//!
+//! Each document in memory sits behind its own async lock, so work on one
+//! document is serialised (apply, persist, flush, then answer) while
+//! different documents proceed in parallel. A document nobody is subscribed
+//! to is evicted after an idle time, so memory follows the active set, not
+//! the number of documents ever touched.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::transaction::Transaction;
+use automerge::Automerge;
+use fieldbook_shared::wire::{Message, PeerId};
+use fieldbook_shared::DocumentId;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::doc_store::{DocRecord, DocStore, DocStoreError, Persisted};
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// What the hub asks a connection to do.
+#[derive(Debug)]
+pub enum Outbound {
+    Send(Message),
+    /// Close the connection normally (device revoked, replaced, server stopping).
+    Close(&'static str),
+}
+
+/// Who is at the other end of a connection, as established by authentication
+/// and the `join` message.
+#[derive(Debug, Clone)]
+pub struct PeerInfo {
+    pub peer_id: PeerId,
+    pub conn_id: u64,
+    pub user_id: String,
+    pub device_id: String,
+    /// Set for peers that keep their own storage; their sync state is kept.
+    pub storage_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("the sync message could not be read")]
+    BadPayload,
+    #[error("the server could not store the change; it will be asked for again")]
+    Storage(#[from] DocStoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("that peer ID is in use by another device")]
+pub struct PeerIdTaken;
+
+struct PeerEntry {
+    info: PeerInfo,
+    tx: UnboundedSender<Outbound>,
+    docs: HashSet<DocumentId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Access {
+    Unloaded,
+    /// No stored document: the first user to send changes claims it.
+    Unknown,
+    /// Being created by this user; becomes theirs when changes arrive.
+    Pending(String),
+    Owned(String),
+    Deleted,
+}
+
+struct Subscriber {
+    conn_id: u64,
+    sync: sync::State,
+}
+
+struct DocState {
+    access: Access,
+    doc: Automerge,
+    persisted: Persisted,
+    subscribers: HashMap<PeerId, Subscriber>,
+}
+
+struct LiveDoc {
+    state: tokio::sync::Mutex<DocState>,
+    /// Milliseconds since the hub started, when last used.
+    last_used: AtomicU64,
+}
+
+pub struct Hub {
+    store: Arc<dyn Store>,
+    docs: DocStore,
+    metrics: Arc<Metrics>,
+    server_peer_id: PeerId,
+    started: Instant,
+    idle_timeout: Duration,
+    next_conn_id: AtomicU64,
+    peers: Mutex<HashMap<PeerId, PeerEntry>>,
+    live: Mutex<HashMap<DocumentId, Arc<LiveDoc>>>,
+    /// Highest ephemeral `count` seen per (sender, session), to drop repeats.
+    ephemeral_seen: Mutex<HashMap<(PeerId, String), u64>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section here is a few map operations that leave the map
+    // consistent, so a poisoned lock is still safe to use.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Hub {
+    pub fn new(
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+        server_peer_id: PeerId,
+        idle_timeout: Duration,
+    ) -> Self {
+        Self {
+            docs: DocStore::new(store.clone()),
+            store,
+            metrics,
+            server_peer_id,
+            started: Instant::now(),
+            idle_timeout,
+            next_conn_id: AtomicU64::new(1),
+            peers: Mutex::default(),
+            live: Mutex::default(),
+            ephemeral_seen: Mutex::default(),
+        }
+    }
+
+    pub fn server_peer_id(&self) -> &str {
+        &self.server_peer_id
+    }
+
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn_id.fetch_add(1, Relaxed)
+    }
+
+    pub fn documents_in_memory(&self) -> usize {
+        lock(&self.live).len()
+    }
+
+    /// Binds `info.peer_id` to this connection. The same device reconnecting
+    /// replaces its old connection (whose sync state is reset); another device
+    /// can never take a peer ID that is in use.
+    pub async fn register_peer(
+        &self,
+        info: PeerInfo,
+        tx: UnboundedSender<Outbound>,
+    ) -> Result<(), PeerIdTaken> {
+        let replaced = {
+            let mut peers = lock(&self.peers);
+            if let Some(existing) = peers.get(&info.peer_id) {
+                if existing.info.device_id != info.device_id {
+                    return Err(PeerIdTaken);
+                }
+            }
+            let entry = PeerEntry {
+                info: info.clone(),
+                tx,
+                docs: HashSet::new(),
+            };
+            peers.insert(info.peer_id.clone(), entry)
+        };
+        if let Some(old) = replaced {
+            let _ = old.tx.send(Outbound::Close("replaced by a new connection"));
+            self.forget_peer_docs(&old.info, old.docs).await;
+        }
+        Ok(())
+    }
+
+    /// Forgets a closed connection: its subscriptions end and the sync state
+    /// of storage peers is kept for their next visit.
+    pub async fn unregister_peer(&self, info: &PeerInfo) {
+        let removed = {
+            let mut peers = lock(&self.peers);
+            match peers.get(&info.peer_id) {
+                Some(entry) if entry.info.conn_id == info.conn_id => peers.remove(&info.peer_id),
+                _ => None,
+            }
+        };
+        if let Some(entry) = removed {
+            self.forget_peer_docs(&entry.info, entry.docs).await;
+            lock(&self.ephemeral_seen).retain(|(sender, _), _| *sender != info.peer_id);
+        }
+    }
+
+    async fn forget_peer_docs(&self, info: &PeerInfo, docs: HashSet<DocumentId>) {
+        for doc_id in docs {
+            let Some(live) = lock(&self.live).get(&doc_id).cloned() else {
+                continue;
+            };
+            let mut state = live.state.lock().await;
+            let is_this_connection = state
+                .subscribers
+                .get(&info.peer_id)
+                .is_some_and(|sub| sub.conn_id == info.conn_id);
+            if !is_this_connection {
+                continue;
+            }
+            let subscriber = state
+                .subscribers
+                .remove(&info.peer_id)
+                .expect("checked above");
+            if let (Some(storage_id), Access::Owned(_)) = (&info.storage_id, &state.access) {
+                if let Err(err) = self
+                    .docs
+                    .save_sync_state(&doc_id, storage_id, &subscriber.sync)
+                {
+                    tracing::warn!(document = %doc_id, error = %err, "could not keep sync state");
+                }
+            }
+            self.touch(&live);
+        }
+    }
+
+    /// Closes every connection of a device (used when it is revoked).
+    pub fn disconnect_device(&self, device_id: &str) {
+        for entry in lock(&self.peers).values() {
+            if entry.info.device_id == device_id {
+                let _ = entry.tx.send(Outbound::Close("device signed out"));
+            }
+        }
+    }
+
+    /// Asks every connection to close (server shutting down).
+    pub fn disconnect_all(&self) {
+        for entry in lock(&self.peers).values() {
+            let _ = entry.tx.send(Outbound::Close("server restarting"));
+        }
+    }
+
+    /// Handles a `sync` or `request` message from `peer`.
+    pub async fn receive_sync(
+        &self,
+        peer: &PeerInfo,
+        doc_id: DocumentId,
+        data: &[u8],
+        is_request: bool,
+    ) -> Result<(), SyncError> {
+        let message = sync::Message::decode(data).map_err(|_| SyncError::BadPayload)?;
+        let live = self.live_doc(doc_id);
+        let mut state = live.state.lock().await;
+        self.ensure_loaded(doc_id, &mut state)?;
+        let allowed = match &state.access {
+            Access::Owned(owner) => *owner == peer.user_id,
+            // A request asks for data we do not have; only a sync (the peer
+            // has the document) can start a new one.
+            Access::Unknown => !is_request,
+            Access::Pending(claimant) => *claimant == peer.user_id && !is_request,
+            Access::Unloaded | Access::Deleted => false,
+        };
+        if !allowed {
+            drop(state);
+            self.send_unavailable(peer, doc_id);
+            return Ok(());
+        }
+        if state.access == Access::Unknown {
+            state.access = Access::Pending(peer.user_id.clone());
+        }
+        self.subscribe(peer, doc_id);
+
+        let DocState {
+            access,
+            doc,
+            persisted,
+            subscribers,
+        } = &mut *state;
+        let subscriber = subscribers
+            .entry(peer.peer_id.clone())
+            .or_insert_with(|| self.new_subscriber(peer, doc_id));
+        if subscriber.conn_id != peer.conn_id {
+            *subscriber = self.new_subscriber(peer, doc_id);
+        }
+        let heads_before = doc.get_heads();
+        doc.receive_sync_message(&mut subscriber.sync, message)
+            .map_err(|_| SyncError::BadPayload)?;
+        let changed = doc.get_heads() != heads_before;
+        if changed {
+            if let Access::Pending(claimant) = access.clone() {
+                if !self.docs.claim(&doc_id, &claimant)? {
+                    // Claimed or deleted behind our back: refuse, keep nothing.
+                    *access = Access::Unloaded;
+                    *doc = Automerge::new();
+                    subscribers.clear();
+                    drop(state);
+                    self.send_unavailable(peer, doc_id);
+                    return Ok(());
+                }
+                *access = Access::Owned(claimant);
+            }
+            self.docs.append(&doc_id, persisted, doc)?;
+            self.flush().await?;
+        }
+        // Answer the sender; if the document changed, bring every other
+        // subscriber up to date too. All of this happens after the flush.
+        for (peer_id, subscriber) in subscribers.iter_mut() {
+            if !changed && *peer_id != peer.peer_id {
+                continue;
+            }
+            if let Some(reply) = doc.generate_sync_message(&mut subscriber.sync) {
+                self.send_to(
+                    peer_id,
+                    subscriber.conn_id,
+                    Message::Sync {
+                        sender_id: self.server_peer_id.clone(),
+                        target_id: peer_id.clone(),
+                        document_id: doc_id,
+                        data: reply.encode(),
+                    },
+                );
+            }
+        }
+        drop(state);
+        self.touch(&live);
+        Ok(())
+    }
+
+    /// Relays an ephemeral message to the sender's other peers on the same
+    /// document, once per (sender, session, count).
+    pub async fn relay_ephemeral(&self, peer: &PeerInfo, message: Message) {
+        let Message::Ephemeral {
+            document_id,
+            session_id,
+            count,
+            ..
+        } = &message
+        else {
+            return;
+        };
+        {
+            let mut seen = lock(&self.ephemeral_seen);
+            let key = (peer.peer_id.clone(), session_id.clone());
+            if seen.get(&key).is_some_and(|last| count <= last) {
+                return;
+            }
+            seen.insert(key, *count);
+        }
+        let live = lock(&self.live).get(document_id).cloned();
+        let state = match &live {
+            Some(live) => Some(live.state.lock().await),
+            None => None,
+        };
+        let owned_by_sender = state
+            .as_ref()
+            .is_some_and(|state| state.access == Access::Owned(peer.user_id.clone()));
+        if !owned_by_sender {
+            // Either not ours or nobody else is on it; say it is unavailable
+            // only when it is not ours, so ephemeral messages leak nothing.
+            let ours = match &state {
+                Some(state) => state.access == Access::Owned(peer.user_id.clone()),
+                None => {
+                    matches!(self.docs.record(document_id), Ok(DocRecord::Owned { owner }) if owner == peer.user_id)
+                }
+            };
+            if !ours {
+                self.send_unavailable(peer, *document_id);
+            }
+            return;
+        }
+        let state = state.expect("checked above");
+        for (peer_id, subscriber) in &state.subscribers {
+            if *peer_id == peer.peer_id {
+                continue;
+            }
+            let mut relayed = message.clone();
+            if let Message::Ephemeral { target_id, .. } = &mut relayed {
+                target_id.clone_from(peer_id);
+            }
+            self.send_to(peer_id, subscriber.conn_id, relayed);
+        }
+    }
+
+    /// Applies a change made by the server itself (for example removing a
+    /// deleted entry from a root document), persists it and pushes it to
+    /// subscribers. Returns false if `owner` does not own the document.
+    pub async fn change_document(
+        &self,
+        doc_id: DocumentId,
+        owner: &str,
+        change: impl FnOnce(&mut Transaction<'_>),
+    ) -> Result<bool, DocStoreError> {
+        let live = self.live_doc(doc_id);
+        let mut state = live.state.lock().await;
+        self.ensure_loaded(doc_id, &mut state)?;
+        if state.access != Access::Owned(owner.to_owned()) {
+            return Ok(false);
+        }
+        let DocState {
+            doc,
+            persisted,
+            subscribers,
+            ..
+        } = &mut *state;
+        let mut tx = doc.transaction();
+        change(&mut tx);
+        tx.commit();
+        self.docs.append(&doc_id, persisted, doc)?;
+        self.flush().await?;
+        for (peer_id, subscriber) in subscribers.iter_mut() {
+            if let Some(message) = doc.generate_sync_message(&mut subscriber.sync) {
+                self.send_to(
+                    peer_id,
+                    subscriber.conn_id,
+                    Message::Sync {
+                        sender_id: self.server_peer_id.clone(),
+                        target_id: peer_id.clone(),
+                        document_id: doc_id,
+                        data: message.encode(),
+                    },
+                );
+            }
+        }
+        drop(state);
+        self.touch(&live);
+        Ok(true)
+    }
+
+    /// Deletes a document of `owner`: its data goes, a tombstone stays, and
+    /// every peer on it is told it is unavailable. Returns false if `owner`
+    /// does not own it.
+    pub async fn delete_document(
+        &self,
+        doc_id: DocumentId,
+        owner: &str,
+    ) -> Result<bool, DocStoreError> {
+        let live = self.live_doc(doc_id);
+        let mut state = live.state.lock().await;
+        self.ensure_loaded(doc_id, &mut state)?;
+        if state.access != Access::Owned(owner.to_owned()) {
+            return Ok(false);
+        }
+        self.docs.delete(&doc_id, owner)?;
+        self.flush().await?;
+        state.access = Access::Deleted;
+        state.doc = Automerge::new();
+        state.persisted = Persisted::default();
+        for (peer_id, subscriber) in state.subscribers.drain() {
+            self.send_to(
+                &peer_id,
+                subscriber.conn_id,
+                Message::DocUnavailable {
+                    sender_id: self.server_peer_id.clone(),
+                    target_id: peer_id.clone(),
+                    document_id: doc_id,
+                },
+            );
+        }
+        Ok(true)
+    }
+
+    /// Drops documents nobody is subscribed to and nobody has used for the
+    /// idle timeout.
+    pub fn evict_idle(&self) {
+        let now = self.elapsed_millis();
+        let idle = self.idle_timeout.as_millis() as u64;
+        lock(&self.live).retain(|_, live| {
+            // Someone holds a reference: in use right now.
+            if Arc::strong_count(live) > 1 {
+                return true;
+            }
+            if now.saturating_sub(live.last_used.load(Relaxed)) < idle {
+                return true;
+            }
+            match live.state.try_lock() {
+                Ok(state) => !state.subscribers.is_empty(),
+                Err(_) => true,
+            }
+        });
+    }
+
+    /// Keeps the sync state of every storage peer and flushes, before exit.
+    pub async fn shutdown(&self) -> Result<(), DocStoreError> {
+        let peers: Vec<(PeerInfo, HashSet<DocumentId>)> = lock(&self.peers)
+            .drain()
+            .map(|(_, entry)| (entry.info, entry.docs))
+            .collect();
+        for (info, docs) in peers {
+            self.forget_peer_docs(&info, docs).await;
+        }
+        self.flush().await
+    }
+
+    async fn flush(&self) -> Result<(), DocStoreError> {
+        let started = Instant::now();
+        self.store.flush().await?;
+        self.metrics.observe_flush(started.elapsed());
+        Ok(())
+    }
+
+    fn live_doc(&self, doc_id: DocumentId) -> Arc<LiveDoc> {
+        let live = lock(&self.live)
+            .entry(doc_id)
+            .or_insert_with(|| {
+                Arc::new(LiveDoc {
+                    state: tokio::sync::Mutex::new(DocState {
+                        access: Access::Unloaded,
+                        doc: Automerge::new(),
+                        persisted: Persisted::default(),
+                        subscribers: HashMap::new(),
+                    }),
+                    last_used: AtomicU64::new(0),
+                })
+            })
+            .clone();
+        self.touch(&live);
+        live
+    }
+
+    fn ensure_loaded(&self, doc_id: DocumentId, state: &mut DocState) -> Result<(), DocStoreError> {
+        if state.access != Access::Unloaded {
+            return Ok(());
+        }
+        state.access = match self.docs.record(&doc_id)? {
+            DocRecord::Unknown => Access::Unknown,
+            DocRecord::Deleted { .. } => Access::Deleted,
+            DocRecord::Owned { owner } => {
+                let (doc, persisted) = self.docs.load(&doc_id)?;
+                state.doc = doc;
+                state.persisted = persisted;
+                Access::Owned(owner)
+            }
+        };
+        Ok(())
+    }
+
+    fn new_subscriber(&self, peer: &PeerInfo, doc_id: DocumentId) -> Subscriber {
+        let sync = peer
+            .storage_id
+            .as_deref()
+            .and_then(|storage_id| self.docs.load_sync_state(&doc_id, storage_id))
+            .unwrap_or_default();
+        Subscriber {
+            conn_id: peer.conn_id,
+            sync,
+        }
+    }
+
+    fn subscribe(&self, peer: &PeerInfo, doc_id: DocumentId) {
+        if let Some(entry) = lock(&self.peers).get_mut(&peer.peer_id) {
+            if entry.info.conn_id == peer.conn_id {
+                entry.docs.insert(doc_id);
+            }
+        }
+    }
+
+    fn send_unavailable(&self, peer: &PeerInfo, doc_id: DocumentId) {
+        self.send_to(
+            &peer.peer_id,
+            peer.conn_id,
+            Message::DocUnavailable {
+                sender_id: self.server_peer_id.clone(),
+                target_id: peer.peer_id.clone(),
+                document_id: doc_id,
+            },
+        );
+    }
+
+    /// Queues `message` for the given connection of `peer_id`, if it is
+    /// still the one registered under that ID.
+    fn send_to(&self, peer_id: &str, conn_id: u64, message: Message) {
+        if let Some(entry) = lock(&self.peers).get(peer_id) {
+            if entry.info.conn_id == conn_id {
+                let _ = entry.tx.send(Outbound::Send(message));
+            }
+        }
+    }
+
+    fn touch(&self, live: &LiveDoc) {
+        live.last_used.store(self.elapsed_millis(), Relaxed);
+    }
+
+    fn elapsed_millis(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+}

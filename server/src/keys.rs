@@ -1,0 +1,92 @@
+//! Every storage key the server writes, built in one place so the layout is
+//! easy to read and prefixes cannot collide.
+//!
+//! | key                                   | value                          |
+//! |---------------------------------------|--------------------------------|
+//! | `server/storage-id`                   | this server's stable storageId |
+//! | `user/{userId}`                       | account record (JSON)          |
+//! | `email/{email}`                       | userId                         |
+//! | `device/{deviceId}`                   | device record (JSON)           |
+//! | `token/{sha256 of token}`             | deviceId                       |
+//! | `user-device/{userId}/{deviceId}`     | empty (index)                  |
+//! | `doc-owner/{documentId}`              | userId                         |
+//! | `doc-tomb/{documentId}`               | tombstone (JSON)               |
+//! | `doc-chunk/{documentId}/{s|i}/{hash}` | snapshot or incremental chunk  |
+//! | `doc-sync/{documentId}/{storageId}`   | encoded automerge sync state   |
+//! | `user-doc/{userId}/{documentId}`      | empty (index of owned docs)    |
+
+use fieldbook_shared::DocumentId;
+
+pub const SERVER_STORAGE_ID: &str = "server/storage-id";
+
+pub fn user(user_id: &str) -> String {
+    format!("user/{user_id}")
+}
+
+pub fn email(email: &str) -> String {
+    format!("email/{email}")
+}
+
+pub fn device(device_id: &str) -> String {
+    format!("device/{device_id}")
+}
+
+pub fn token(token_hash: &str) -> String {
+    format!("token/{token_hash}")
+}
+
+pub fn user_devices(user_id: &str) -> String {
+    format!("user-device/{user_id}/")
+}
+
+pub fn user_device(user_id: &str, device_id: &str) -> String {
+    format!("user-device/{user_id}/{device_id}")
+}
+
+pub fn doc_owner(doc: &DocumentId) -> String {
+    format!("doc-owner/{doc}")
+}
+
+pub fn doc_tombstone(doc: &DocumentId) -> String {
+    format!("doc-tomb/{doc}")
+}
+
+pub fn doc_chunks(doc: &DocumentId) -> String {
+    format!("doc-chunk/{doc}/")
+}
+
+pub fn doc_chunk(doc: &DocumentId, kind: ChunkKind, hash: &str) -> String {
+    let kind = match kind {
+        ChunkKind::Snapshot => 's',
+        ChunkKind::Incremental => 'i',
+    };
+    format!("doc-chunk/{doc}/{kind}/{hash}")
+}
+
+pub fn doc_sync_states(doc: &DocumentId) -> String {
+    format!("doc-sync/{doc}/")
+}
+
+pub fn doc_sync_state(doc: &DocumentId, storage_id: &str) -> String {
+    format!("doc-sync/{doc}/{storage_id}")
+}
+
+pub fn user_doc(user_id: &str, doc: &DocumentId) -> String {
+    format!("user-doc/{user_id}/{doc}")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkKind {
+    Snapshot,
+    Incremental,
+}
+
+/// Reads the chunk kind back from a key made by [`doc_chunk`].
+pub fn chunk_kind(key: &[u8]) -> Option<ChunkKind> {
+    let text = std::str::from_utf8(key).ok()?;
+    match text.rsplit('/').nth(1)? {
+        "s" => Some(ChunkKind::Snapshot),
+        "i" => Some(ChunkKind::Incremental),
+        _ => None,
+    }
+}
