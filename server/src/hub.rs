@@ -82,6 +82,10 @@ struct DocState {
     doc: Automerge,
     persisted: Persisted,
     subscribers: HashMap<PeerId, Subscriber>,
+    /// Peers that asked for the document before it existed here. If their
+    /// own user then creates it (another device's changes arrive), they get
+    /// it at once, as automerge-repo's own server would; nobody else does.
+    waiters: HashMap<PeerId, PeerInfo>,
 }
 
 struct LiveDoc {
@@ -196,6 +200,13 @@ impl Hub {
                 continue;
             };
             let mut state = live.state.lock().await;
+            if state
+                .waiters
+                .get(&info.peer_id)
+                .is_some_and(|waiter| waiter.conn_id == info.conn_id)
+            {
+                state.waiters.remove(&info.peer_id);
+            }
             let is_this_connection = state
                 .subscribers
                 .get(&info.peer_id)
@@ -256,6 +267,10 @@ impl Hub {
             Access::Unloaded | Access::Deleted => false,
         };
         if !allowed {
+            if is_request && matches!(state.access, Access::Unknown | Access::Pending(_)) {
+                state.waiters.insert(peer.peer_id.clone(), peer.clone());
+                self.subscribe(peer, doc_id);
+            }
             drop(state);
             self.send_unavailable(peer, doc_id);
             return Ok(());
@@ -270,6 +285,7 @@ impl Hub {
             doc,
             persisted,
             subscribers,
+            waiters,
         } = &mut *state;
         let subscriber = subscribers
             .entry(peer.peer_id.clone())
@@ -288,9 +304,15 @@ impl Hub {
                     *access = Access::Unloaded;
                     *doc = Automerge::new();
                     subscribers.clear();
+                    waiters.clear();
                     drop(state);
                     self.send_unavailable(peer, doc_id);
                     return Ok(());
+                }
+                for (peer_id, waiter) in waiters.drain() {
+                    if waiter.user_id == claimant {
+                        subscribers.insert(peer_id, self.new_subscriber(&waiter, doc_id));
+                    }
                 }
                 *access = Access::Owned(claimant);
             }
@@ -468,7 +490,7 @@ impl Hub {
                 return true;
             }
             match live.state.try_lock() {
-                Ok(state) => !state.subscribers.is_empty(),
+                Ok(state) => !state.subscribers.is_empty() || !state.waiters.is_empty(),
                 Err(_) => true,
             }
         });
@@ -503,6 +525,7 @@ impl Hub {
                         doc: Automerge::new(),
                         persisted: Persisted::default(),
                         subscribers: HashMap::new(),
+                        waiters: HashMap::new(),
                     }),
                     last_used: AtomicU64::new(0),
                 })

@@ -379,6 +379,74 @@ async fn unknown_documents_are_unavailable_until_someone_sends_changes() {
 }
 
 #[tokio::test]
+async fn a_device_that_asked_too_early_gets_the_document_when_it_arrives() {
+    let server = TestServer::start().await;
+    let (_, phone) = account_and_session(&server, "early@example.org").await;
+    let laptop = login(&server, "early@example.org").await;
+    let (_, stranger) = account_and_session(&server, "nosy@example.org").await;
+    let entry_id = random_doc_id();
+
+    // The laptop and a stranger ask before the phone has uploaded it.
+    let mut laptop_peer = Peer::join(&server, &laptop.token, "laptop").await;
+    let mut laptop_copy = Replica::empty(entry_id);
+    assert_eq!(
+        laptop_copy.sync_until(&mut laptop_peer, |_| false).await,
+        Outcome::Unavailable
+    );
+    let mut stranger_peer = Peer::join(&server, &stranger.token, "stranger").await;
+    let mut stranger_copy = Replica::empty(entry_id);
+    assert_eq!(
+        stranger_copy
+            .sync_until(&mut stranger_peer, |_| false)
+            .await,
+        Outcome::Unavailable
+    );
+
+    let mut phone_peer = Peer::join(&server, &phone.token, "phone").await;
+    let mut entry = Replica::new(entry_id, doc_with_text("title", "arrived"));
+    entry.sync_until(&mut phone_peer, |_| true).await;
+
+    // The laptop is sent it without asking again: the very next message.
+    match laptop_peer.recv().await {
+        Some(Message::Sync {
+            document_id, data, ..
+        }) => {
+            assert_eq!(document_id, entry_id);
+            let message = automerge::sync::Message::decode(&data).unwrap();
+            assert_eq!(message.heads, entry.doc.get_heads());
+            use automerge::sync::SyncDoc;
+            laptop_copy
+                .doc
+                .receive_sync_message(&mut laptop_copy.state, message)
+                .unwrap();
+        }
+        other => panic!("expected the entry, got {other:?}"),
+    }
+    laptop_copy
+        .sync_until(&mut laptop_peer, |d| {
+            text_of(d, "title").as_deref() == Some("arrived")
+        })
+        .await;
+
+    // The stranger was told nothing more: its next message answers a fresh
+    // question about another document.
+    let probe = random_doc_id();
+    let mut probe_state = automerge::sync::State::new();
+    use automerge::sync::SyncDoc;
+    let hello = Automerge::new()
+        .generate_sync_message(&mut probe_state)
+        .unwrap();
+    stranger_peer
+        .send(&stranger_peer.request_message(probe, hello.encode()))
+        .await;
+    match stranger_peer.recv().await {
+        Some(Message::DocUnavailable { document_id, .. }) => assert_eq!(document_id, probe),
+        other => panic!("the stranger received {other:?}"),
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn ephemeral_messages_reach_the_users_other_devices_once() {
     let server = TestServer::start().await;
     let (_, phone) = account_and_session(&server, "e@example.org").await;
