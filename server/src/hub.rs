@@ -20,6 +20,7 @@ use fieldbook_shared::DocumentId;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::doc_store::{DocRecord, DocStore, DocStoreError, Persisted};
+use crate::group_flush::GroupFlush;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -95,7 +96,7 @@ struct LiveDoc {
 }
 
 pub struct Hub {
-    store: Arc<dyn Store>,
+    flusher: GroupFlush,
     docs: DocStore,
     metrics: Arc<Metrics>,
     server_peer_id: PeerId,
@@ -125,7 +126,7 @@ impl Hub {
     ) -> Self {
         Self {
             docs: DocStore::new(store.clone()),
-            store,
+            flusher: GroupFlush::new(store),
             metrics,
             server_peer_id,
             started: Instant::now(),
@@ -218,6 +219,14 @@ impl Hub {
                 .subscribers
                 .remove(&info.peer_id)
                 .expect("checked above");
+            if matches!(state.access, Access::Pending(_)) && state.subscribers.is_empty() {
+                // The device creating it left before sending any change:
+                // those waiting for it will not get it after all.
+                state.access = Access::Unknown;
+                for waiter in state.waiters.drain().map(|(_, waiter)| waiter) {
+                    self.send_unavailable(&waiter, doc_id);
+                }
+            }
             if let (Some(storage_id), Access::Owned(_)) = (&info.storage_id, &state.access) {
                 if let Err(err) = self
                     .docs
@@ -267,12 +276,20 @@ impl Hub {
             Access::Unloaded | Access::Deleted => false,
         };
         if !allowed {
-            if is_request && matches!(state.access, Access::Unknown | Access::Pending(_)) {
+            let waits = is_request && matches!(state.access, Access::Unknown | Access::Pending(_));
+            if waits {
                 state.waiters.insert(peer.peer_id.clone(), peer.clone());
                 self.subscribe(peer, doc_id);
             }
+            // Another device of the same user is uploading it right now: say
+            // nothing yet, the data follows (as automerge-repo's own server
+            // waits while a peer has the document). Otherwise: unavailable.
+            let uploading_for_same_user =
+                waits && state.access == Access::Pending(peer.user_id.clone());
             drop(state);
-            self.send_unavailable(peer, doc_id);
+            if !uploading_for_same_user {
+                self.send_unavailable(peer, doc_id);
+            }
             return Ok(());
         }
         if state.access == Access::Unknown {
@@ -510,7 +527,7 @@ impl Hub {
 
     async fn flush(&self) -> Result<(), DocStoreError> {
         let started = Instant::now();
-        self.store.flush().await?;
+        self.flusher.flush().await?;
         self.metrics.observe_flush(started.elapsed());
         Ok(())
     }

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod doc_store;
+pub mod group_flush;
 pub mod hub;
 pub mod keys;
 pub mod metrics;
@@ -53,12 +54,14 @@ pub enum ServerError {
     Flush(#[from] doc_store::DocStoreError),
 }
 
-/// Runs the server on `listener` until `shutdown` resolves.
-pub async fn run(
-    config: Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServerError> {
+/// A built server: storage open, state ready, not yet listening.
+pub struct App {
+    state: AppState,
+    stop: watch::Sender<bool>,
+}
+
+/// Opens storage and builds the server's state from `config`.
+pub fn build(config: Config) -> Result<App, ServerError> {
     let store = open_store(&config)?;
     let storage_id = storage_id(store.as_ref())?;
     let metrics = Arc::new(Metrics::default());
@@ -68,7 +71,7 @@ pub async fn run(
         format!("fieldbook-server-{}", random_suffix()),
         config.doc_idle_timeout,
     ));
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop, stopped) = watch::channel(false);
     let state = AppState {
         accounts: Arc::new(Accounts::new(store.clone(), DocStore::new(store.clone()))),
         login_limiter: Arc::new(RateLimiter::new(
@@ -76,35 +79,61 @@ pub async fn run(
             Duration::from_secs(60),
         )),
         config: Arc::new(config),
-        store: store.clone(),
-        hub: hub.clone(),
-        metrics: metrics.clone(),
+        store,
+        hub,
+        metrics,
         storage_id: storage_id.into(),
-        shutdown: stop_rx,
+        shutdown: stopped,
     };
-    let evictor = tokio::spawn(evict_periodically(
-        hub.clone(),
-        state.config.doc_idle_timeout,
-    ));
-    let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let stopping = async move {
-        shutdown.await;
-        tracing::info!("shutting down");
-        let _ = stop_tx.send(true);
-    };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stopping)
-        .await?;
-    // HTTP requests are done; sync connections close on the signal above
-    // once the message in hand (and its flush) is finished.
-    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-    while metrics.connections.load(Relaxed) > 0 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    Ok(App { state, stop })
+}
+
+impl App {
+    pub fn router(&self) -> axum::Router {
+        api::router(self.state.clone())
     }
-    evictor.abort();
-    hub.shutdown().await?;
-    tracing::info!("stopped");
-    Ok(())
+
+    /// Serves on `listener` until `shutdown` resolves, then closes sync
+    /// connections once the message in hand (and its flush) is finished,
+    /// keeps peers' sync state and flushes.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let App { state, stop } = self;
+        let (hub, metrics) = (state.hub.clone(), state.metrics.clone());
+        let evictor = tokio::spawn(evict_periodically(
+            hub.clone(),
+            state.config.doc_idle_timeout,
+        ));
+        let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let stopping = async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop.send(true);
+        };
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stopping)
+            .await?;
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        while metrics.connections.load(Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        evictor.abort();
+        hub.shutdown().await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Runs the server on `listener` until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    build(config)?.serve(listener, shutdown).await
 }
 
 fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {

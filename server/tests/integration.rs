@@ -446,6 +446,69 @@ async fn a_device_that_asked_too_early_gets_the_document_when_it_arrives() {
     server.stop().await;
 }
 
+/// The phone's first message for a new entry announces it without changes;
+/// a request from the laptop in that window waits for the data instead of
+/// hearing "unavailable" (and hears it only if the phone leaves instead).
+#[tokio::test]
+async fn a_request_while_another_device_uploads_waits_for_the_data() {
+    use automerge::sync::SyncDoc;
+    let server = TestServer::start().await;
+    let (_, phone) = account_and_session(&server, "wait@example.org").await;
+    let laptop = login(&server, "wait@example.org").await;
+    let mut laptop_peer = Peer::join(&server, &laptop.token, "laptop").await;
+
+    for phone_leaves in [false, true] {
+        let mut phone_peer = Peer::join(&server, &phone.token, "phone").await;
+        let entry_id = random_doc_id();
+        let mut entry = Replica::new(entry_id, doc_with_text("title", "in flight"));
+        let announce = entry.doc.generate_sync_message(&mut entry.state).unwrap();
+        phone_peer
+            .send(&phone_peer.sync_message(entry_id, announce.encode()))
+            .await;
+        let reply = match phone_peer.recv().await {
+            Some(Message::Sync { data, .. }) => automerge::sync::Message::decode(&data).unwrap(),
+            other => panic!("expected the server's reply, got {other:?}"),
+        };
+
+        let hello = Automerge::new()
+            .generate_sync_message(&mut automerge::sync::State::new())
+            .unwrap();
+        laptop_peer
+            .send(&laptop_peer.request_message(entry_id, hello.encode()))
+            .await;
+
+        if phone_leaves {
+            drop(phone_peer);
+            match laptop_peer.recv().await {
+                Some(Message::DocUnavailable { document_id, .. }) => {
+                    assert_eq!(document_id, entry_id)
+                }
+                other => panic!("expected doc-unavailable, got {other:?}"),
+            }
+            continue;
+        }
+        entry
+            .doc
+            .receive_sync_message(&mut entry.state, reply)
+            .unwrap();
+        let changes = entry.doc.generate_sync_message(&mut entry.state).unwrap();
+        phone_peer
+            .send(&phone_peer.sync_message(entry_id, changes.encode()))
+            .await;
+        match laptop_peer.recv().await {
+            Some(Message::Sync {
+                document_id, data, ..
+            }) => {
+                assert_eq!(document_id, entry_id);
+                let message = automerge::sync::Message::decode(&data).unwrap();
+                assert_eq!(message.heads, entry.doc.get_heads());
+            }
+            other => panic!("expected the entry, got {other:?}"),
+        }
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn ephemeral_messages_reach_the_users_other_devices_once() {
     let server = TestServer::start().await;

@@ -60,3 +60,63 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    use crate::{build, Config, StorageKind};
+
+    fn app() -> axum::Router {
+        build(Config {
+            storage: StorageKind::Memory,
+            ..Config::default()
+        })
+        .unwrap()
+        .router()
+    }
+
+    async fn get(path: &str) -> (StatusCode, String) {
+        let response = app()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn unknown_api_paths_get_a_json_404() {
+        let (status, body) = get("/api/nothing-here").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+
+    #[tokio::test]
+    async fn health_and_readiness_answer() {
+        assert_eq!(get("/healthz").await, (StatusCode::OK, "ok".to_owned()));
+        assert_eq!(get("/readyz").await, (StatusCode::OK, "ready".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn register_validates_through_the_router() {
+        let response = app()
+            .oneshot(
+                Request::post("/api/auth/register")
+                    .header("content-type", "application/json")
+                    .body(Body::from(
+                        r#"{"email":"nope","password":"long enough password"}"#,
+                    ))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+}
