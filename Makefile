@@ -24,7 +24,9 @@ test-interop:
 	$(CARGO) build -p fieldbook-server
 	cd tests/interop && npm ci --no-audit --no-fund && npm test
 
-## Benchmarks: print figures (see BENCHMARKS.md)
+## Benchmarks: every scenario against Fieldbook and the reference server,
+## side by side, printed as one table (see BENCHMARKS.md)
 bench:
 	$(CARGO) build --release -p fieldbook-server -p fieldbook-bench
-	./target/release/fieldbook-bench sync --devices 100 --docs 10
+	cd bench/reference && npm ci --no-audit --no-fund
+	./target/release/fieldbook-bench all

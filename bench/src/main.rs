@@ -1,16 +1,14 @@
-//! `fieldbook-bench`: starts a real `fieldbook` server as a child process and
-//! drives it with many simulated devices speaking the automerge-repo
-//! protocol, then prints what it measured (wall time, server CPU time, peak
-//! server memory, messages and bytes moved).
+//! `fieldbook-bench`: runs the benchmark scenarios against Fieldbook and
+//! automerge-repo's reference sync server, side by side on this machine,
+//! and prints one table. See BENCHMARKS.md.
 
-mod device;
-mod server;
-
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use fieldbook_bench::report::{table, Figure, Row};
+use fieldbook_bench::scenarios;
+use fieldbook_bench::target::{Kind, Target};
 
 #[derive(Parser)]
 #[command(
@@ -18,25 +16,56 @@ use clap::{Parser, Subcommand};
     about = "Benchmarks for the Fieldbook sync server"
 )]
 struct Cli {
-    /// The server binary to measure
+    /// The Fieldbook server binary to measure
     #[arg(long, default_value = "target/release/fieldbook", global = true)]
-    server_bin: PathBuf,
+    fieldbook_bin: PathBuf,
+    /// Folder of the reference server script, with `npm ci` done
+    #[arg(long, default_value = "bench/reference", global = true)]
+    reference_dir: PathBuf,
+    /// Which servers to measure
+    #[arg(long, value_enum, default_value_t = Which::Both, global = true)]
+    against: Which,
     #[command(subcommand)]
     scenario: Scenario,
 }
 
-#[derive(Subcommand)]
+#[derive(Clone, Copy, ValueEnum)]
+enum Which {
+    Both,
+    Fieldbook,
+    Reference,
+}
+
+#[derive(Subcommand, Clone)]
 enum Scenario {
-    /// Devices that each hold drafts made offline connect at once and sync
-    /// them; timed until the server has acknowledged every draft.
-    Sync {
-        #[arg(long, default_value_t = 100)]
+    /// Every scenario at the sizes of BENCHMARKS.md
+    All,
+    /// Devices holding drafts written offline connect at once
+    MorningSync {
+        #[arg(long, default_value_t = 1000)]
         devices: usize,
-        #[arg(long, default_value_t = 10)]
-        docs: usize,
-        /// Devices per account (each account is registered once)
-        #[arg(long, default_value_t = 5)]
-        devices_per_user: usize,
+        #[arg(long, default_value_t = 20)]
+        drafts: usize,
+    },
+    /// Pairs of devices typing into shared entries
+    SteadyTyping {
+        #[arg(long, default_value_t = 200)]
+        editors: usize,
+        /// Edits per second per device
+        #[arg(long, default_value_t = 2.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
+    /// Idle connected devices
+    IdleFleet {
+        #[arg(long, default_value_t = 1000)]
+        connections: usize,
+    },
+    /// A new device fetching an account's entries
+    NewLaptop {
+        #[arg(long, default_value_t = 500)]
+        entries: usize,
     },
 }
 
@@ -46,81 +75,92 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    runtime.block_on(async move {
-        match cli.scenario {
-            Scenario::Sync {
-                devices,
-                docs,
-                devices_per_user,
-            } => sync_scenario(&cli.server_bin, devices, docs, devices_per_user).await,
-        }
-    })
+    runtime.block_on(run(cli))
 }
 
-async fn sync_scenario(
-    bin: &std::path::Path,
-    devices: usize,
-    docs: usize,
-    devices_per_user: usize,
-) -> anyhow::Result<()> {
-    let server = server::Server::start(bin).await?;
-    let users = devices.div_ceil(devices_per_user.max(1));
-    let mut sessions = Vec::with_capacity(devices);
-    for user in 0..users {
-        let email = format!("bench-{user}@example.org");
-        server.register(&email).await?;
-        for _ in 0..devices_per_user.min(devices - sessions.len()) {
-            sessions.push(server.login(&email).await?);
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let scenarios = match cli.scenario.clone() {
+        Scenario::All => vec![
+            Scenario::MorningSync {
+                devices: 1000,
+                drafts: 20,
+            },
+            Scenario::SteadyTyping {
+                editors: 200,
+                rate: 2.0,
+                seconds: 10.0,
+            },
+            Scenario::IdleFleet { connections: 1000 },
+            Scenario::NewLaptop { entries: 500 },
+        ],
+        one => vec![one],
+    };
+    let mut rows = Vec::new();
+    for scenario in scenarios {
+        let name = describe(&scenario);
+        eprintln!("running {name}");
+        let ours = match cli.against {
+            Which::Reference => None,
+            _ => Some(measure(&cli, Kind::Fieldbook, &scenario).await?),
+        };
+        let theirs = match cli.against {
+            Which::Fieldbook => None,
+            _ => Some(measure(&cli, Kind::Reference, &scenario).await?),
+        };
+        match (ours, theirs) {
+            (Some(fieldbook), reference) => rows.push(Row {
+                scenario: name,
+                fieldbook,
+                reference,
+            }),
+            (None, Some(reference)) => rows.push(Row {
+                scenario: format!("{name} (reference only)"),
+                fieldbook: reference,
+                reference: None,
+            }),
+            (None, None) => {}
         }
     }
-    let prepared: Vec<device::Device> = sessions
-        .into_iter()
-        .enumerate()
-        .map(|(n, token)| device::Device::with_offline_drafts(format!("device-{n}"), token, docs))
-        .collect();
-
-    let before = server.sample().await?;
-    let sampler = server.start_memory_sampler();
-    let started = Instant::now();
-    let url = server.ws_url();
-    let tasks: Vec<_> = prepared
-        .into_iter()
-        .map(|device| tokio::spawn(device.sync_all(url.clone())))
-        .collect();
-    let mut slowest = Duration::ZERO;
-    for task in tasks {
-        slowest = slowest.max(task.await??);
-    }
-    let elapsed = started.elapsed();
-    let peak_rss = sampler.stop().await;
-    let after = server.sample().await?;
-    server.stop().await?;
-
-    println!("scenario: sync, {devices} devices x {docs} drafts ({users} accounts)");
-    println!("| measure | value |");
-    println!("|---|---|");
-    println!(
-        "| time until every draft is acknowledged | {:.0} ms |",
-        elapsed.as_secs_f64() * 1e3
-    );
-    println!("| slowest device | {:.0} ms |", slowest.as_secs_f64() * 1e3);
-    println!(
-        "| server CPU time | {:.0} ms |",
-        (after.cpu - before.cpu).as_secs_f64() * 1e3
-    );
-    println!(
-        "| server peak memory (RSS) | {:.1} MiB |",
-        peak_rss as f64 / 1048576.0
-    );
-    println!(
-        "| messages in / out | {} / {} |",
-        after.messages_in - before.messages_in,
-        after.messages_out - before.messages_out
-    );
-    println!(
-        "| bytes in / out | {} / {} |",
-        after.bytes_in - before.bytes_in,
-        after.bytes_out - before.bytes_out
-    );
+    println!("{}", table(&rows));
     Ok(())
+}
+
+fn describe(scenario: &Scenario) -> String {
+    match scenario {
+        Scenario::All => "all".into(),
+        Scenario::MorningSync { devices, drafts } => format!("morning sync {devices}×{drafts}"),
+        Scenario::SteadyTyping { editors, rate, .. } => {
+            format!("steady typing {editors} editors at {rate}/s")
+        }
+        Scenario::IdleFleet { connections } => format!("idle fleet {connections}"),
+        Scenario::NewLaptop { entries } => format!("new laptop {entries} entries"),
+    }
+}
+
+/// Runs one scenario on a fresh server of `kind`.
+async fn measure(cli: &Cli, kind: Kind, scenario: &Scenario) -> anyhow::Result<Vec<Figure>> {
+    let target = start(cli, kind).await?;
+    let figures = match *scenario {
+        Scenario::MorningSync { devices, drafts } => {
+            scenarios::morning_sync(&target, devices, drafts).await
+        }
+        Scenario::SteadyTyping {
+            editors,
+            rate,
+            seconds,
+        } => scenarios::steady_typing(&target, editors, rate, seconds).await,
+        Scenario::IdleFleet { connections } => scenarios::idle_fleet(&target, connections).await,
+        Scenario::NewLaptop { entries } => scenarios::new_laptop(&target, entries).await,
+        Scenario::All => unreachable!("expanded above"),
+    }
+    .with_context(|| format!("{} on {}", describe(scenario), kind.name()));
+    target.stop().await?;
+    figures
+}
+
+async fn start(cli: &Cli, kind: Kind) -> anyhow::Result<Target> {
+    match kind {
+        Kind::Fieldbook => Target::start_fieldbook(&cli.fieldbook_bin).await,
+        Kind::Reference => Target::start_reference(Path::new(&cli.reference_dir)).await,
+    }
 }

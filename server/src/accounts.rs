@@ -3,11 +3,8 @@
 //! Each login is a device; its token authenticates both the browser's session
 //! cookie and other clients' bearer header.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ROOT};
 use base64::Engine;
@@ -17,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::doc_store::{DocStore, DocStoreError};
 use crate::keys;
+use crate::passwords::{self, HashError};
 use crate::store::{Batch, Store, StoreError};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -42,8 +40,8 @@ pub enum AccountError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Docs(#[from] DocStoreError),
-    #[error("password hashing failed: {0}")]
-    Hashing(String),
+    #[error(transparent)]
+    Hashing(#[from] HashError),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,7 +78,7 @@ impl Accounts {
     pub async fn register(&self, email: &str, password: &str) -> Result<User, AccountError> {
         let email = normalise_email(email)?;
         check_password(password)?;
-        let password_hash = hash_password(password.to_owned()).await?;
+        let password_hash = passwords::hash(password.to_owned()).await?;
         let user = User {
             id: random_id(),
             email: email.clone(),
@@ -122,9 +120,9 @@ impl Accounts {
         let hash = user
             .as_ref()
             .map(|user| user.password_hash.clone())
-            .unwrap_or_else(|| dummy_hash().to_owned());
+            .unwrap_or_else(|| passwords::dummy_hash().to_owned());
         let password_ok = password.len() <= MAX_PASSWORD_BYTES
-            && verify_password(password.to_owned(), hash).await?;
+            && passwords::verify(password.to_owned(), hash).await?;
         let user = match (user, password_ok) {
             (Some(user), true) => user,
             _ => return Err(AccountError::BadCredentials),
@@ -306,42 +304,6 @@ fn clean_device_name(name: Option<&str>) -> String {
     } else {
         name.to_owned()
     }
-}
-
-async fn hash_password(password: String) -> Result<String, AccountError> {
-    // Argon2id is deliberately slow: keep it off the async worker threads.
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|err| AccountError::Hashing(err.to_string()))
-    })
-    .await
-    .map_err(|err| AccountError::Hashing(err.to_string()))?
-}
-
-async fn verify_password(password: String, hash: String) -> Result<bool, AccountError> {
-    tokio::task::spawn_blocking(move || {
-        let parsed =
-            PasswordHash::new(&hash).map_err(|err| AccountError::Hashing(err.to_string()))?;
-        Ok(Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok())
-    })
-    .await
-    .map_err(|err| AccountError::Hashing(err.to_string()))?
-}
-
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(random_token().as_bytes(), &salt)
-            .expect("hashing a random password")
-            .to_string()
-    })
 }
 
 pub fn hash_token(token: &str) -> String {

@@ -16,6 +16,7 @@ pub mod group_flush;
 pub mod hub;
 pub mod keys;
 pub mod metrics;
+pub mod passwords;
 pub mod rate_limit;
 pub mod store;
 

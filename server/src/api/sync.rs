@@ -9,6 +9,8 @@ use super::session::CurrentDevice;
 use super::AppState;
 use crate::connection::{self, ConnectionContext, Identity};
 
+const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
+
 pub async fn upgrade(
     State(state): State<AppState>,
     current: CurrentDevice,
@@ -30,6 +32,11 @@ pub async fn upgrade(
     // connection can answer with an `error` message instead of a bare close.
     let frame_limit = state.config.max_message_bytes.saturating_mul(2);
     upgrade
+        // Small socket buffers (tungstenite reserves 128 KiB to read by
+        // default): most devices sit idle, and memory should follow messages
+        // in flight, not connections open. Buffers grow for large messages.
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(0)
         .max_message_size(frame_limit)
         .max_frame_size(frame_limit)
         .on_upgrade(move |socket| connection::run(socket, ctx, identity))

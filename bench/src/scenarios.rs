@@ -1,0 +1,334 @@
+//! The benchmark scenarios. Each sets up what it needs untimed, then times
+//! only the part a user waits for, and returns its figures.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use automerge::transaction::Transactable;
+use automerge::{ReadDoc, ROOT};
+use fieldbook_shared::DocumentId;
+
+use crate::conn::{Conn, Traffic};
+use crate::replica::{draft, listed_entries, new_doc_id, root_listing, Replica, Replicas};
+use crate::report::{quantile, Figure};
+use crate::target::{Login, MemoryPeak, Target};
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+/// Morning sync: `devices` devices, each holding `drafts` drafts written
+/// offline, connect at once; timed until the server has acknowledged every
+/// draft of every device.
+pub async fn morning_sync(
+    target: &Target,
+    devices: usize,
+    drafts: usize,
+) -> anyhow::Result<Vec<Figure>> {
+    let logins = target.logins(devices, 50).await?;
+    let traffic = Arc::new(Traffic::default());
+    let prepared: Vec<(Login, Replicas)> = logins
+        .into_iter()
+        .map(|login| {
+            let replicas = (0..drafts)
+                .map(|n| (new_doc_id(), Replica::new(draft(n))))
+                .collect();
+            (login, Replicas(replicas))
+        })
+        .collect();
+    let cpu_before = target.cpu();
+    let peak = MemoryPeak::start(target);
+    let started = Instant::now();
+    let url = target.ws_url();
+    let tasks: Vec<_> = prepared
+        .into_iter()
+        .enumerate()
+        .map(|(n, (login, mut replicas))| {
+            let (url, traffic) = (url.clone(), traffic.clone());
+            tokio::spawn(async move {
+                let mut conn = Conn::open(
+                    &url,
+                    login.token.as_deref(),
+                    format!("morning-{n}"),
+                    traffic,
+                )
+                .await?;
+                replicas.open_all(&mut conn).await?;
+                replicas.converge(&mut conn, Replica::pushed).await?;
+                conn.leave().await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let elapsed = started.elapsed();
+    let peak = peak.finish().await;
+    Ok(vec![
+        Figure::new("time to converge", ms(elapsed), "ms"),
+        Figure::new("server CPU time", ms(target.cpu() - cpu_before), "ms"),
+        Figure::new("server peak memory", peak as f64 / MIB, "MiB"),
+        Figure::new("messages", traffic.messages() as f64, ""),
+        Figure::new("bytes moved", traffic.bytes() as f64 / MIB, "MiB"),
+    ])
+}
+
+/// New laptop: an account holds `entries` entries listed in its root
+/// document; a device with empty storage signs in and fetches the root,
+/// then every entry; timed until all are local.
+pub async fn new_laptop(target: &Target, entries: usize) -> anyhow::Result<Vec<Figure>> {
+    let login = target.logins(1, 1).await?.remove(0);
+    let url = target.ws_url();
+    let ids: Vec<DocumentId> = (0..entries).map(|_| new_doc_id()).collect();
+    let mut phone = Replicas(
+        ids.iter()
+            .enumerate()
+            .map(|(n, id)| (*id, Replica::new(draft(n))))
+            .collect(),
+    );
+    // The root: Fieldbook's is made by the server at registration; for the
+    // reference server a device makes one.
+    let root_id = login.root.unwrap_or_else(new_doc_id);
+    let setup_traffic = Arc::new(Traffic::default());
+    let mut conn = Conn::open(&url, login.token.as_deref(), "phone".into(), setup_traffic).await?;
+    phone.open_all(&mut conn).await?;
+    phone.converge(&mut conn, Replica::pushed).await?;
+    let mut root = Replicas::default();
+    if login.root.is_some() {
+        root.0
+            .insert(root_id, Replica::new(automerge::Automerge::new()));
+        root.open_all(&mut conn).await?;
+        root.converge(&mut conn, Replica::fetched).await?;
+        let replica = root.0.get_mut(&root_id).context("root")?;
+        let mut tx = replica.doc.transaction();
+        let (_, map) = tx.get(ROOT, "entries")?.context("root lists entries")?;
+        for id in &ids {
+            let item = tx.put_object(&map, id.to_string(), automerge::ObjType::Map)?;
+            tx.put(&item, "addedAt", 1_i64)?;
+        }
+        tx.commit();
+        root.send_changes(&mut conn, root_id).await?;
+    } else {
+        root.0.insert(root_id, Replica::new(root_listing(&ids)));
+        root.open_all(&mut conn).await?;
+    }
+    root.converge(&mut conn, Replica::pushed).await?;
+    conn.leave().await?;
+
+    let traffic = Arc::new(Traffic::default());
+    let started = Instant::now();
+    let mut laptop = Conn::open(
+        &url,
+        login.token.as_deref(),
+        "new-laptop".into(),
+        traffic.clone(),
+    )
+    .await?;
+    let mut fetched = Replicas::default();
+    fetched
+        .0
+        .insert(root_id, Replica::new(automerge::Automerge::new()));
+    fetched.open_all(&mut laptop).await?;
+    fetched.converge(&mut laptop, Replica::fetched).await?;
+    let listed = listed_entries(&fetched.0[&root_id].doc);
+    anyhow::ensure!(
+        listed.len() == entries,
+        "root lists {} of {entries} entries",
+        listed.len()
+    );
+    let mut entries_here = Replicas(
+        listed
+            .into_iter()
+            .map(|id| (id, Replica::new(automerge::Automerge::new())))
+            .collect(),
+    );
+    entries_here.open_all(&mut laptop).await?;
+    entries_here.converge(&mut laptop, Replica::fetched).await?;
+    let elapsed = started.elapsed();
+    laptop.leave().await?;
+    Ok(vec![
+        Figure::new("time until all local", ms(elapsed), "ms"),
+        Figure::new(
+            "bytes received",
+            traffic.bytes_in.load(std::sync::atomic::Ordering::Relaxed) as f64 / MIB,
+            "MiB",
+        ),
+    ])
+}
+
+/// Idle fleet: `connections` devices connect and stay idle; the server's
+/// memory per connection is the growth over its memory before they came.
+pub async fn idle_fleet(target: &Target, connections: usize) -> anyhow::Result<Vec<Figure>> {
+    let logins = target.logins(connections, 500).await?;
+    let traffic = Arc::new(Traffic::default());
+    let before = target.rss();
+    let url = target.ws_url();
+    let mut conns = Vec::with_capacity(connections);
+    for (n, login) in logins.into_iter().enumerate() {
+        conns.push(
+            Conn::open(
+                &url,
+                login.token.as_deref(),
+                format!("idle-{n}"),
+                traffic.clone(),
+            )
+            .await?,
+        );
+    }
+    let after = target.rss();
+    for conn in conns {
+        conn.leave().await?;
+    }
+    let per_connection = after.saturating_sub(before) as f64 / connections as f64;
+    Ok(vec![Figure::new(
+        "server memory per connection",
+        per_connection / 1024.0,
+        "KiB",
+    )])
+}
+
+/// Steady typing: `editors` devices in pairs, each pair on one shared
+/// entry, each device typing `rate` edits a second for `seconds`; measured:
+/// the time from an edit on one device to its arrival on the other.
+pub async fn steady_typing(
+    target: &Target,
+    editors: usize,
+    rate: f64,
+    seconds: f64,
+) -> anyhow::Result<Vec<Figure>> {
+    let pairs = editors.div_ceil(2);
+    let logins = target.logins(pairs * 2, 2).await?;
+    let url = target.ws_url();
+    let traffic = Arc::new(Traffic::default());
+    // When each edit was made, by (device, sequence number).
+    let sent: Arc<Mutex<HashMap<(usize, i64), Instant>>> = Arc::default();
+    let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let mut tasks = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds + 2.0);
+    let stop_typing = Instant::now() + Duration::from_secs_f64(seconds);
+    for pair in 0..pairs {
+        let entry = new_doc_id();
+        // The first device of the pair uploads the entry before typing starts.
+        let mut first = Conn::open(
+            &url,
+            logins[2 * pair].token.as_deref(),
+            format!("typist-{}", 2 * pair),
+            traffic.clone(),
+        )
+        .await?;
+        let mut first_docs = Replicas([(entry, Replica::new(draft(pair)))].into_iter().collect());
+        first_docs.open_all(&mut first).await?;
+        first_docs.converge(&mut first, Replica::pushed).await?;
+        let mut second = Conn::open(
+            &url,
+            logins[2 * pair + 1].token.as_deref(),
+            format!("typist-{}", 2 * pair + 1),
+            traffic.clone(),
+        )
+        .await?;
+        let mut second_docs = Replicas(
+            [(entry, Replica::new(automerge::Automerge::new()))]
+                .into_iter()
+                .collect(),
+        );
+        second_docs.open_all(&mut second).await?;
+        second_docs.converge(&mut second, Replica::fetched).await?;
+        for (me, partner, conn, docs) in [
+            (2 * pair, 2 * pair + 1, first, first_docs),
+            (2 * pair + 1, 2 * pair, second, second_docs),
+        ] {
+            let (sent, latencies) = (sent.clone(), latencies.clone());
+            tasks.push(tokio::spawn(type_and_listen(
+                me,
+                partner,
+                entry,
+                conn,
+                docs,
+                rate,
+                stop_typing,
+                deadline,
+                sent,
+                latencies,
+            )));
+        }
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let mut values = latencies.lock().expect("latencies").clone();
+    let expected = (seconds * rate) as usize * pairs * 2;
+    anyhow::ensure!(
+        values.len() * 10 >= expected * 9,
+        "only {} of about {expected} edits arrived",
+        values.len()
+    );
+    values.sort_by(f64::total_cmp);
+    Ok(vec![
+        Figure::new("edit latency p50", quantile(&values, 0.5), "ms"),
+        Figure::new("edit latency p99", quantile(&values, 0.99), "ms"),
+        Figure::new("edit latency max", quantile(&values, 1.0), "ms"),
+    ])
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn type_and_listen(
+    me: usize,
+    partner: usize,
+    entry: DocumentId,
+    mut conn: Conn,
+    mut docs: Replicas,
+    rate: f64,
+    stop_typing: Instant,
+    deadline: Instant,
+    sent: Arc<Mutex<HashMap<(usize, i64), Instant>>>,
+    latencies: Arc<Mutex<Vec<f64>>>,
+) -> anyhow::Result<()> {
+    let my_key = format!("seq-{me}");
+    let partner_key = format!("seq-{partner}");
+    let mut seq = 0_i64;
+    let mut seen = 0_i64;
+    // Stagger the devices so edits are spread over each interval.
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let offset = period.mul_f64((me % 97) as f64 / 97.0);
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
+    loop {
+        tokio::select! {
+            _ = ticker.tick(), if Instant::now() < stop_typing => {
+                seq += 1;
+                let replica = docs.0.get_mut(&entry).context("entry")?;
+                let mut tx = replica.doc.transaction();
+                let (_, title) = tx.get(ROOT, "title")?.context("title")?;
+                tx.splice_text(&title, 0, 0, "a")?;
+                tx.put(ROOT, my_key.as_str(), seq)?;
+                tx.commit();
+                sent.lock().expect("sent").insert((me, seq), Instant::now());
+                docs.send_changes(&mut conn, entry).await?;
+            }
+            message = conn.recv() => {
+                docs.handle(&mut conn, message?).await?;
+                let doc = &docs.0[&entry].doc;
+                let latest = match doc.get(ROOT, partner_key.as_str())? {
+                    Some((automerge::Value::Scalar(value), _)) => value.as_i64().unwrap_or(0),
+                    _ => 0,
+                };
+                if latest > seen {
+                    let now = Instant::now();
+                    let sent = sent.lock().expect("sent");
+                    let mut latencies = latencies.lock().expect("latencies");
+                    for n in seen + 1..=latest {
+                        if let Some(at) = sent.get(&(partner, n)) {
+                            latencies.push(ms(now - *at));
+                        }
+                    }
+                    seen = latest;
+                }
+            }
+            _ = tokio::time::sleep_until(deadline.into()) => break,
+        }
+    }
+    conn.leave().await
+}
