@@ -15,8 +15,9 @@ const { values } = parseArgs({ options: { port: { type: "string", default: "0" }
 if (!values["data-dir"]) throw new Error("--data-dir is required");
 
 const socket = new WebSocketServer({ noServer: true });
+const adapter = new NodeWSServerAdapter(socket);
 new Repo({
-  network: [new NodeWSServerAdapter(socket)],
+  network: [adapter],
   storage: new NodeFSStorageAdapter(values["data-dir"]),
   peerId: `storage-server-${process.pid}`,
   sharePolicy: async () => false,
@@ -27,6 +28,9 @@ const server = http.createServer((_request, response) => {
 server.on("upgrade", (request, stream, head) => {
   socket.handleUpgrade(request, stream, head, ws => socket.emit("connection", ws, request));
 });
+// The Repo attaches the adapter's connection handler only once its storage
+// is ready; listen after that, or early connections go unanswered.
+while (!adapter.peerId) await new Promise(resolve => setTimeout(resolve, 10));
 server.listen(Number(values.port), "127.0.0.1", () => {
   console.log(`listening on http://127.0.0.1:${server.address().port}`);
 });

@@ -58,7 +58,7 @@ impl Conn {
                 .headers_mut()
                 .insert("authorization", format!("Bearer {token}").parse()?);
         }
-        let (socket, _) = tokio_tungstenite::connect_async(request)
+        let socket = connect_with_retry(request)
             .await
             .with_context(|| format!("connecting {peer_id}"))?;
         let (sink, stream) = socket.split();
@@ -147,4 +147,25 @@ impl Conn {
         let _ = self.sink.close().await;
         Ok(())
     }
+}
+
+/// Connects, retrying refused or reset connections as a real client's
+/// adapter does (a burst of devices can overflow a server's listen queue).
+async fn connect_with_retry(
+    request: tokio_tungstenite::tungstenite::handshake::client::Request,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let mut delay = std::time::Duration::from_millis(50);
+    for _ in 0..8 {
+        match tokio_tungstenite::connect_async(request.clone()).await {
+            Ok((socket, _)) => return Ok(socket),
+            Err(tokio_tungstenite::tungstenite::Error::Io(_)) => {
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
 }

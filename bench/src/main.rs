@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use fieldbook_bench::report::{table, Figure, Row};
+use std::time::Duration;
+
+use fieldbook_bench::report::{table, Outcome, Row};
 use fieldbook_bench::scenarios;
 use fieldbook_bench::target::{Kind, Target};
 
@@ -22,6 +24,10 @@ struct Cli {
     /// Folder of the reference server script, with `npm ci` done
     #[arg(long, default_value = "bench/reference", global = true)]
     reference_dir: PathBuf,
+    /// Longest one scenario may run on one server before it is reported
+    /// as not done (its time is then a lower bound)
+    #[arg(long, default_value_t = 240, global = true)]
+    cap_secs: u64,
     /// Which servers to measure
     #[arg(long, value_enum, default_value_t = Which::Both, global = true)]
     against: Which,
@@ -99,27 +105,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     for scenario in scenarios {
         let name = describe(&scenario);
         eprintln!("running {name}");
-        let ours = match cli.against {
-            Which::Reference => None,
-            _ => Some(measure(&cli, Kind::Fieldbook, &scenario).await?),
+        let fieldbook = match cli.against {
+            Which::Reference => Outcome::NotRun,
+            _ => measure(&cli, Kind::Fieldbook, &scenario).await?,
         };
-        let theirs = match cli.against {
-            Which::Fieldbook => None,
-            _ => Some(measure(&cli, Kind::Reference, &scenario).await?),
+        let reference = match cli.against {
+            Which::Fieldbook => Outcome::NotRun,
+            _ => measure(&cli, Kind::Reference, &scenario).await?,
         };
-        match (ours, theirs) {
-            (Some(fieldbook), reference) => rows.push(Row {
-                scenario: name,
-                fieldbook,
-                reference,
-            }),
-            (None, Some(reference)) => rows.push(Row {
-                scenario: format!("{name} (reference only)"),
-                fieldbook: reference,
-                reference: None,
-            }),
-            (None, None) => {}
-        }
+        rows.push(Row {
+            scenario: name,
+            fieldbook,
+            reference,
+        });
     }
     println!("{}", table(&rows));
     Ok(())
@@ -137,25 +135,35 @@ fn describe(scenario: &Scenario) -> String {
     }
 }
 
-/// Runs one scenario on a fresh server of `kind`.
-async fn measure(cli: &Cli, kind: Kind, scenario: &Scenario) -> anyhow::Result<Vec<Figure>> {
+/// Runs one scenario on a fresh server of `kind`, for at most the time cap.
+async fn measure(cli: &Cli, kind: Kind, scenario: &Scenario) -> anyhow::Result<Outcome> {
     let target = start(cli, kind).await?;
-    let figures = match *scenario {
-        Scenario::MorningSync { devices, drafts } => {
-            scenarios::morning_sync(&target, devices, drafts).await
+    let cap = Duration::from_secs(cli.cap_secs);
+    let run = async {
+        match *scenario {
+            Scenario::MorningSync { devices, drafts } => {
+                scenarios::morning_sync(&target, devices, drafts).await
+            }
+            Scenario::SteadyTyping {
+                editors,
+                rate,
+                seconds,
+            } => scenarios::steady_typing(&target, editors, rate, seconds).await,
+            Scenario::IdleFleet { connections } => {
+                scenarios::idle_fleet(&target, connections).await
+            }
+            Scenario::NewLaptop { entries } => scenarios::new_laptop(&target, entries).await,
+            Scenario::All => unreachable!("expanded above"),
         }
-        Scenario::SteadyTyping {
-            editors,
-            rate,
-            seconds,
-        } => scenarios::steady_typing(&target, editors, rate, seconds).await,
-        Scenario::IdleFleet { connections } => scenarios::idle_fleet(&target, connections).await,
-        Scenario::NewLaptop { entries } => scenarios::new_laptop(&target, entries).await,
-        Scenario::All => unreachable!("expanded above"),
-    }
-    .with_context(|| format!("{} on {}", describe(scenario), kind.name()));
+    };
+    let outcome = match tokio::time::timeout(cap, run).await {
+        Ok(figures) => Outcome::Measured(
+            figures.with_context(|| format!("{} on {}", describe(scenario), kind.name()))?,
+        ),
+        Err(_) => Outcome::TimedOut(cap),
+    };
     target.stop().await?;
-    figures
+    Ok(outcome)
 }
 
 async fn start(cli: &Cli, kind: Kind) -> anyhow::Result<Target> {

@@ -26,37 +26,60 @@ fn show(value: f64, unit: &str) -> String {
     }
 }
 
-/// One scenario's figures for Fieldbook and, if measured, the reference.
+/// What one run of a scenario on one server gave.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Measured(Vec<Figure>),
+    /// Still not done when the time cap ran out: the time is a lower bound.
+    TimedOut(std::time::Duration),
+    NotRun,
+}
+
+/// One scenario's outcome on Fieldbook and on the reference server.
 pub struct Row {
     pub scenario: String,
-    pub fieldbook: Vec<Figure>,
-    pub reference: Option<Vec<Figure>>,
+    pub fieldbook: Outcome,
+    pub reference: Outcome,
 }
 
 /// Prints one markdown table: each figure for Fieldbook and the reference,
 /// and how many times lower Fieldbook's is (every figure is lower-is-better).
 pub fn table(rows: &[Row]) -> String {
-    let mut out = String::from("| scenario | measure | fieldbook | reference | reference ÷ fieldbook |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| scenario | measure | fieldbook | reference | reference ÷ fieldbook |\n|---|---|---|---|---|\n",
+    );
     for row in rows {
-        for (i, figure) in row.fieldbook.iter().enumerate() {
-            let other = row.reference.as_ref().and_then(|t| t.get(i));
-            let (their_text, ratio) = match other {
-                Some(other) if figure.value > 0.0 => (
-                    show(other.value, other.unit),
-                    format!("{:.1}×", other.value / figure.value),
-                ),
-                Some(other) => (show(other.value, other.unit), "–".to_owned()),
-                None => ("–".to_owned(), "–".to_owned()),
+        let names: Vec<&Figure> = match (&row.fieldbook, &row.reference) {
+            (Outcome::Measured(f), _) | (_, Outcome::Measured(f)) => f.iter().collect(),
+            _ => Vec::new(),
+        };
+        for (i, figure) in names.iter().enumerate() {
+            let ours = cell(&row.fieldbook, i);
+            let theirs = cell(&row.reference, i);
+            let ratio = match (&row.fieldbook, &row.reference) {
+                (Outcome::Measured(f), Outcome::Measured(r)) if f[i].value > 0.0 => {
+                    format!("{:.1}×", r[i].value / f[i].value)
+                }
+                (Outcome::Measured(f), Outcome::TimedOut(cap)) if i == 0 && f[0].value > 0.0 => {
+                    format!("> {:.1}×", cap.as_secs_f64() * 1e3 / f[0].value)
+                }
+                _ => "–".to_owned(),
             };
             out.push_str(&format!(
-                "| {} | {} | {} | {their_text} | {ratio} |\n",
-                row.scenario,
-                figure.name,
-                show(figure.value, figure.unit)
+                "| {} | {} | {ours} | {theirs} | {ratio} |\n",
+                row.scenario, figure.name
             ));
         }
     }
     out
+}
+
+fn cell(outcome: &Outcome, i: usize) -> String {
+    match outcome {
+        Outcome::Measured(figures) => show(figures[i].value, figures[i].unit),
+        Outcome::TimedOut(cap) if i == 0 => format!("not done in {:.0} s", cap.as_secs_f64()),
+        _ => "–".to_owned(),
+    }
 }
 
 /// The value at quantile `q` (0..=1) of sorted `values`.

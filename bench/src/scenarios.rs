@@ -167,21 +167,22 @@ pub async fn idle_fleet(target: &Target, connections: usize) -> anyhow::Result<V
     let traffic = Arc::new(Traffic::default());
     let before = target.rss();
     let url = target.ws_url();
-    let mut conns = Vec::with_capacity(connections);
+    let (leave, _) = tokio::sync::broadcast::channel::<()>(1);
+    let mut held = Vec::with_capacity(connections);
     for (n, login) in logins.into_iter().enumerate() {
-        conns.push(
-            Conn::open(
-                &url,
-                login.token.as_deref(),
-                format!("idle-{n}"),
-                traffic.clone(),
-            )
-            .await?,
-        );
+        let conn = Conn::open(
+            &url,
+            login.token.as_deref(),
+            format!("idle-{n}"),
+            traffic.clone(),
+        )
+        .await?;
+        held.push(tokio::spawn(stay_idle(conn, leave.subscribe())));
     }
     let after = target.rss();
-    for conn in conns {
-        conn.leave().await?;
+    let _ = leave.send(());
+    for task in held {
+        task.await??;
     }
     let per_connection = after.saturating_sub(before) as f64 / connections as f64;
     Ok(vec![Figure::new(
@@ -189,6 +190,20 @@ pub async fn idle_fleet(target: &Target, connections: usize) -> anyhow::Result<V
         per_connection / 1024.0,
         "KiB",
     )])
+}
+
+/// Keeps a connection open and read (so keep-alive pings are answered, as
+/// a browser does) until told to leave.
+async fn stay_idle(
+    mut conn: Conn,
+    mut leave: tokio::sync::broadcast::Receiver<()>,
+) -> anyhow::Result<()> {
+    loop {
+        tokio::select! {
+            _ = leave.recv() => return conn.leave().await,
+            message = conn.recv() => { message?; }
+        }
+    }
 }
 
 /// Steady typing: `editors` devices in pairs, each pair on one shared
@@ -208,8 +223,9 @@ pub async fn steady_typing(
     let sent: Arc<Mutex<HashMap<(usize, i64), Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<f64>>> = Arc::default();
     let mut tasks = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs_f64(seconds + 2.0);
-    let stop_typing = Instant::now() + Duration::from_secs_f64(seconds);
+    // Devices set up earlier keep reading while the rest are set up, and
+    // all start typing together when the start time is sent.
+    let (start, started) = tokio::sync::watch::channel(None::<Instant>);
     for pair in 0..pairs {
         let entry = new_doc_id();
         // The first device of the pair uploads the entry before typing starts.
@@ -222,7 +238,10 @@ pub async fn steady_typing(
         .await?;
         let mut first_docs = Replicas([(entry, Replica::new(draft(pair)))].into_iter().collect());
         first_docs.open_all(&mut first).await?;
-        first_docs.converge(&mut first, Replica::pushed).await?;
+        first_docs
+            .converge(&mut first, Replica::pushed)
+            .await
+            .context("first device uploading")?;
         let mut second = Conn::open(
             &url,
             logins[2 * pair + 1].token.as_deref(),
@@ -236,28 +255,31 @@ pub async fn steady_typing(
                 .collect(),
         );
         second_docs.open_all(&mut second).await?;
-        second_docs.converge(&mut second, Replica::fetched).await?;
+        second_docs
+            .converge(&mut second, Replica::fetched)
+            .await
+            .context("second device fetching")?;
         for (me, partner, conn, docs) in [
             (2 * pair, 2 * pair + 1, first, first_docs),
             (2 * pair + 1, 2 * pair, second, second_docs),
         ] {
             let (sent, latencies) = (sent.clone(), latencies.clone());
-            tasks.push(tokio::spawn(type_and_listen(
+            let typing = Typing {
                 me,
                 partner,
                 entry,
-                conn,
-                docs,
                 rate,
-                stop_typing,
-                deadline,
-                sent,
-                latencies,
+                seconds,
+                start: started.clone(),
+            };
+            tasks.push(tokio::spawn(type_and_listen(
+                typing, conn, docs, sent, latencies,
             )));
         }
     }
-    for task in tasks {
-        task.await??;
+    start.send_replace(Some(Instant::now()));
+    for (n, task) in tasks.into_iter().enumerate() {
+        task.await?.with_context(|| format!("typing device {n}"))?;
     }
     let mut values = latencies.lock().expect("latencies").clone();
     let expected = (seconds * rate) as usize * pairs * 2;
@@ -274,27 +296,47 @@ pub async fn steady_typing(
     ])
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn type_and_listen(
+/// One device's part in the steady-typing scenario.
+struct Typing {
     me: usize,
     partner: usize,
     entry: DocumentId,
+    rate: f64,
+    seconds: f64,
+    start: tokio::sync::watch::Receiver<Option<Instant>>,
+}
+
+type SentAt = Arc<Mutex<HashMap<(usize, i64), Instant>>>;
+
+async fn type_and_listen(
+    mut typing: Typing,
     mut conn: Conn,
     mut docs: Replicas,
-    rate: f64,
-    stop_typing: Instant,
-    deadline: Instant,
-    sent: Arc<Mutex<HashMap<(usize, i64), Instant>>>,
+    sent: SentAt,
     latencies: Arc<Mutex<Vec<f64>>>,
 ) -> anyhow::Result<()> {
+    let (me, partner, entry) = (typing.me, typing.partner, typing.entry);
     let my_key = format!("seq-{me}");
     let partner_key = format!("seq-{partner}");
     let mut seq = 0_i64;
     let mut seen = 0_i64;
-    // Stagger the devices so edits are spread over each interval.
-    let period = Duration::from_secs_f64(1.0 / rate);
+    // Read (and answer keep-alive pings) until everyone is set up.
+    let begin = loop {
+        if let Some(begin) = *typing.start.borrow_and_update() {
+            break begin;
+        }
+        tokio::select! {
+            changed = typing.start.changed() => changed?,
+            message = conn.recv() => { docs.handle(&mut conn, message.context("waiting to start")?).await?; }
+        }
+    };
+    let stop_typing = begin + Duration::from_secs_f64(typing.seconds);
+    let deadline = stop_typing + Duration::from_secs(2);
+    // Stagger the devices so edits spread over each interval.
+    let period = Duration::from_secs_f64(1.0 / typing.rate);
     let offset = period.mul_f64((me % 97) as f64 / 97.0);
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
+    let mut ticker =
+        tokio::time::interval_at(tokio::time::Instant::from_std(begin) + offset, period);
     loop {
         tokio::select! {
             _ = ticker.tick(), if Instant::now() < stop_typing => {
@@ -309,7 +351,7 @@ async fn type_and_listen(
                 docs.send_changes(&mut conn, entry).await?;
             }
             message = conn.recv() => {
-                docs.handle(&mut conn, message?).await?;
+                docs.handle(&mut conn, message.context("while typing")?).await?;
                 let doc = &docs.0[&entry].doc;
                 let latest = match doc.get(ROOT, partner_key.as_str())? {
                     Some((automerge::Value::Scalar(value), _)) => value.as_i64().unwrap_or(0),
