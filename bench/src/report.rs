@@ -106,16 +106,25 @@ mod tests {
 
     #[test]
     fn table_shows_the_ratio() {
-        let ours = vec![Figure::new("time", 100.0, "ms")];
-        let theirs = Some(vec![Figure::new("time", 500.0, "ms")]);
+        let ours = Outcome::Measured(vec![Figure::new("time", 100.0, "ms")]);
+        let theirs = Outcome::Measured(vec![Figure::new("time", 500.0, "ms")]);
         let text = table(&[Row {
             scenario: "sync".into(),
-            fieldbook: ours,
+            fieldbook: ours.clone(),
             reference: theirs,
         }]);
         assert!(
             text.contains("| sync | time | 100 ms | 500 ms | 5.0× |"),
             "{text}"
+        );
+        let capped = table(&[Row {
+            scenario: "sync".into(),
+            fieldbook: ours,
+            reference: Outcome::TimedOut(std::time::Duration::from_secs(60)),
+        }]);
+        assert!(
+            capped.contains("| 100 ms | not done in 60 s | > 600.0× |"),
+            "{capped}"
         );
     }
 }
