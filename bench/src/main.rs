@@ -113,11 +113,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Which::Fieldbook => Outcome::NotRun,
             _ => measure(&cli, Kind::Reference, &scenario).await?,
         };
-        rows.push(Row {
+        let row = Row {
             scenario: name,
             fieldbook,
             reference,
-        });
+        };
+        // Each scenario's rows as soon as they are known, the whole table at the end.
+        eprint!("{}", table(std::slice::from_ref(&row)));
+        rows.push(row);
     }
     println!("{}", table(&rows));
     Ok(())

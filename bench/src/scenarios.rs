@@ -282,17 +282,20 @@ pub async fn steady_typing(
         task.await?.with_context(|| format!("typing device {n}"))?;
     }
     let mut values = latencies.lock().expect("latencies").clone();
-    let expected = (seconds * rate) as usize * pairs * 2;
-    anyhow::ensure!(
-        values.len() * 10 >= expected * 9,
-        "only {} of about {expected} edits arrived",
-        values.len()
-    );
+    let made = sent.lock().expect("sent").len();
+    anyhow::ensure!(!values.is_empty(), "no edit arrived");
     values.sort_by(f64::total_cmp);
     Ok(vec![
         Figure::new("edit latency p50", quantile(&values, 0.5), "ms"),
         Figure::new("edit latency p99", quantile(&values, 0.99), "ms"),
         Figure::new("edit latency max", quantile(&values, 1.0), "ms"),
+        // Edits still missing on the other device 2 s after typing stopped;
+        // their latency is not in the figures above.
+        Figure::new(
+            "edits not arrived after 2 s",
+            made.saturating_sub(values.len()) as f64,
+            "",
+        ),
     ])
 }
 

@@ -56,6 +56,11 @@ async fn steady_typing_measures_every_edit() {
     let p50 = value(&figures, "edit latency p50");
     let max = value(&figures, "edit latency max");
     assert!(p50 > 0.0 && p50 <= max, "{figures:?}");
+    assert_eq!(
+        value(&figures, "edits not arrived after 2 s"),
+        0.0,
+        "{figures:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
