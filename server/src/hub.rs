@@ -342,18 +342,7 @@ impl Hub {
             if !changed && *peer_id != peer.peer_id {
                 continue;
             }
-            if let Some(reply) = doc.generate_sync_message(&mut subscriber.sync) {
-                self.send_to(
-                    peer_id,
-                    subscriber.conn_id,
-                    Message::Sync {
-                        sender_id: self.server_peer_id.clone(),
-                        target_id: peer_id.clone(),
-                        document_id: doc_id,
-                        data: reply.encode(),
-                    },
-                );
-            }
+            self.send_sync(doc_id, doc, peer_id, subscriber);
         }
         drop(state);
         self.touch(&live);
@@ -442,18 +431,7 @@ impl Hub {
         self.docs.append(&doc_id, persisted, doc)?;
         self.flush().await?;
         for (peer_id, subscriber) in subscribers.iter_mut() {
-            if let Some(message) = doc.generate_sync_message(&mut subscriber.sync) {
-                self.send_to(
-                    peer_id,
-                    subscriber.conn_id,
-                    Message::Sync {
-                        sender_id: self.server_peer_id.clone(),
-                        target_id: peer_id.clone(),
-                        document_id: doc_id,
-                        data: message.encode(),
-                    },
-                );
-            }
+            self.send_sync(doc_id, doc, peer_id, subscriber);
         }
         drop(state);
         self.touch(&live);
@@ -586,6 +564,28 @@ impl Hub {
             if entry.info.conn_id == peer.conn_id {
                 entry.docs.insert(doc_id);
             }
+        }
+    }
+
+    /// Sends `peer_id` whatever the sync protocol says it needs next, if anything.
+    fn send_sync(
+        &self,
+        doc_id: DocumentId,
+        doc: &Automerge,
+        peer_id: &str,
+        subscriber: &mut Subscriber,
+    ) {
+        if let Some(message) = doc.generate_sync_message(&mut subscriber.sync) {
+            self.send_to(
+                peer_id,
+                subscriber.conn_id,
+                Message::Sync {
+                    sender_id: self.server_peer_id.clone(),
+                    target_id: peer_id.to_owned(),
+                    document_id: doc_id,
+                    data: message.encode(),
+                },
+            );
         }
     }
 
