@@ -15,8 +15,6 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub storage: StorageKind,
-    /// Where the built PWA lives; served at `/` when it exists.
-    pub pwa_dir: PathBuf,
     /// Largest sync message accepted; larger ones close the connection.
     pub max_message_bytes: usize,
     /// How often the server pings each WebSocket; a peer that misses one
@@ -46,7 +44,6 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
             storage: StorageKind::Sled,
-            pwa_dir: PathBuf::from("./pwa/dist"),
             max_message_bytes: 16 * 1024 * 1024,
             keepalive_interval: Duration::from_secs(20),
             doc_idle_timeout: Duration::from_secs(60),
@@ -70,9 +67,6 @@ pub struct Settings {
     /// Storage engine [default: sled]
     #[arg(long, env = "FIELDBOOK_STORAGE", value_enum)]
     pub storage: Option<StorageKind>,
-    /// Directory of the built PWA to serve [default: ./pwa/dist]
-    #[arg(long, env = "FIELDBOOK_PWA_DIR")]
-    pub pwa_dir: Option<PathBuf>,
     /// Largest sync message accepted, in bytes [default: 16777216]
     #[arg(long, env = "FIELDBOOK_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
@@ -121,7 +115,6 @@ impl Settings {
             listen: self.listen.or(lower.listen),
             data_dir: self.data_dir.or(lower.data_dir),
             storage: self.storage.or(lower.storage),
-            pwa_dir: self.pwa_dir.or(lower.pwa_dir),
             max_message_bytes: self.max_message_bytes.or(lower.max_message_bytes),
             keepalive_secs: self.keepalive_secs.or(lower.keepalive_secs),
             doc_idle_secs: self.doc_idle_secs.or(lower.doc_idle_secs),
@@ -139,7 +132,6 @@ impl Settings {
             listen: self.listen.unwrap_or(defaults.listen),
             data_dir: self.data_dir.unwrap_or(defaults.data_dir),
             storage: self.storage.unwrap_or(defaults.storage),
-            pwa_dir: self.pwa_dir.unwrap_or(defaults.pwa_dir),
             max_message_bytes: self.max_message_bytes.unwrap_or(defaults.max_message_bytes),
             keepalive_interval: self
                 .keepalive_secs

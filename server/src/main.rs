@@ -21,7 +21,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server: the HTTP API, the sync endpoint and the PWA.
+    /// Run the server: the HTTP API and the sync endpoint.
     ///
     /// Settings come from, lowest first: built-in defaults, the TOML file
     /// given with --config, FIELDBOOK_* environment variables, then flags.
