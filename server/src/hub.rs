@@ -8,7 +8,7 @@
 //! the number of documents ever touched.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -89,6 +89,19 @@ struct DocState {
     waiters: HashMap<PeerId, PeerInfo>,
 }
 
+impl DocState {
+    /// Drops the in-memory copy after a failed write, so changes that never
+    /// reached the disk cannot be acknowledged later; the next use reloads
+    /// what is stored, and peers resync (they still hold their changes).
+    fn forget(&mut self) {
+        self.access = Access::Unloaded;
+        self.doc = Automerge::new();
+        self.persisted = Persisted::default();
+        self.subscribers.clear();
+        self.waiters.clear();
+    }
+}
+
 struct LiveDoc {
     state: tokio::sync::Mutex<DocState>,
     /// Milliseconds since the hub started, when last used.
@@ -97,6 +110,9 @@ struct LiveDoc {
 
 pub struct Hub {
     flusher: GroupFlush,
+    /// Set while the last flush failed: written data may not be on disk, so
+    /// nothing is sent to any peer until a flush succeeds again.
+    flush_failed: AtomicBool,
     docs: DocStore,
     metrics: Arc<Metrics>,
     server_peer_id: PeerId,
@@ -127,6 +143,7 @@ impl Hub {
         Self {
             docs: DocStore::new(store.clone()),
             flusher: GroupFlush::new(store),
+            flush_failed: AtomicBool::new(false),
             metrics,
             server_peer_id,
             started: Instant::now(),
@@ -318,10 +335,7 @@ impl Hub {
             if let Access::Pending(claimant) = access.clone() {
                 if !self.docs.claim(&doc_id, &claimant)? {
                     // Claimed or deleted behind our back: refuse, keep nothing.
-                    *access = Access::Unloaded;
-                    *doc = Automerge::new();
-                    subscribers.clear();
-                    waiters.clear();
+                    state.forget();
                     drop(state);
                     self.send_unavailable(peer, doc_id);
                     return Ok(());
@@ -333,7 +347,12 @@ impl Hub {
                 }
                 *access = Access::Owned(claimant);
             }
-            self.docs.append(&doc_id, persisted, doc)?;
+            if let Err(err) = self.store_changes(doc_id, persisted, doc).await {
+                state.forget();
+                return Err(err.into());
+            }
+        }
+        if !changed && self.flush_failed.load(Relaxed) {
             self.flush().await?;
         }
         // Answer the sender; if the document changed, bring every other
@@ -428,8 +447,10 @@ impl Hub {
         let mut tx = doc.transaction();
         change(&mut tx);
         tx.commit();
-        self.docs.append(&doc_id, persisted, doc)?;
-        self.flush().await?;
+        if let Err(err) = self.store_changes(doc_id, persisted, doc).await {
+            state.forget();
+            return Err(err);
+        }
         for (peer_id, subscriber) in subscribers.iter_mut() {
             self.send_sync(doc_id, doc, peer_id, subscriber);
         }
@@ -503,9 +524,22 @@ impl Hub {
         self.flush().await
     }
 
+    /// Writes the document's new changes and waits until they are on disk.
+    async fn store_changes(
+        &self,
+        doc_id: DocumentId,
+        persisted: &mut Persisted,
+        doc: &Automerge,
+    ) -> Result<(), DocStoreError> {
+        self.docs.append(&doc_id, persisted, doc)?;
+        self.flush().await
+    }
+
     async fn flush(&self) -> Result<(), DocStoreError> {
         let started = Instant::now();
-        self.flusher.flush().await?;
+        let result = self.flusher.flush().await;
+        self.flush_failed.store(result.is_err(), Relaxed);
+        result?;
         self.metrics.observe_flush(started.elapsed());
         Ok(())
     }
@@ -617,5 +651,133 @@ impl Hub {
 
     fn elapsed_millis(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Batch, KeyValue, MemoryStore, StoreError, StoreResult};
+    use automerge::transaction::Transactable;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::AtomicBool;
+
+    /// Memory storage whose flush can be made to fail, like a full disk.
+    #[derive(Default)]
+    struct FlakyDisk {
+        inner: MemoryStore,
+        failing: AtomicBool,
+    }
+
+    impl Store for FlakyDisk {
+        fn get(&self, key: &[u8]) -> StoreResult<Option<Vec<u8>>> {
+            self.inner.get(key)
+        }
+        fn put(&self, key: &[u8], value: &[u8]) -> StoreResult<()> {
+            self.inner.put(key, value)
+        }
+        fn put_if_absent(&self, key: &[u8], value: &[u8]) -> StoreResult<bool> {
+            self.inner.put_if_absent(key, value)
+        }
+        fn delete(&self, key: &[u8]) -> StoreResult<()> {
+            self.inner.delete(key)
+        }
+        fn scan_prefix(&self, prefix: &[u8]) -> StoreResult<Vec<KeyValue>> {
+            self.inner.scan_prefix(prefix)
+        }
+        fn apply(&self, batch: Batch) -> StoreResult<()> {
+            self.inner.apply(batch)
+        }
+        fn flush(&self) -> Pin<Box<dyn Future<Output = StoreResult<()>> + Send + '_>> {
+            let failing = self.failing.load(Relaxed);
+            Box::pin(async move {
+                if failing {
+                    Err(StoreError::new("disk full"))
+                } else {
+                    Ok(())
+                }
+            })
+        }
+    }
+
+    fn peer(peer_id: &str, conn_id: u64) -> PeerInfo {
+        PeerInfo {
+            peer_id: peer_id.into(),
+            conn_id,
+            user_id: "user".into(),
+            device_id: format!("device-{peer_id}"),
+            storage_id: None,
+        }
+    }
+
+    fn sync_data(message: Outbound) -> Vec<u8> {
+        match message {
+            Outbound::Send(Message::Sync { data, .. }) => data,
+            other => panic!("expected a sync message, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_change_that_never_reached_the_disk_is_never_acknowledged() {
+        let disk = Arc::new(FlakyDisk::default());
+        let hub = Hub::new(
+            disk.clone(),
+            Arc::default(),
+            "server".into(),
+            Duration::from_secs(60),
+        );
+        let phone = peer("phone", 1);
+        let (tx, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+        hub.register_peer(phone.clone(), tx).await.unwrap();
+        let doc_id = DocumentId::from_bytes([7; 16]);
+
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        tx.put(automerge::ROOT, "title", "lost?").unwrap();
+        tx.commit();
+        let mut state = sync::State::new();
+        let offer = doc.generate_sync_message(&mut state).unwrap();
+        hub.receive_sync(&phone, doc_id, &offer.encode(), false)
+            .await
+            .unwrap();
+        let reply = sync::Message::decode(&sync_data(inbox.recv().await.unwrap())).unwrap();
+        doc.receive_sync_message(&mut state, reply).unwrap();
+        let changes = doc.generate_sync_message(&mut state).unwrap();
+
+        disk.failing.store(true, Relaxed);
+        let result = hub
+            .receive_sync(&phone, doc_id, &changes.encode(), false)
+            .await;
+        assert!(matches!(result, Err(SyncError::Storage(_))), "{result:?}");
+        assert!(inbox.try_recv().is_err(), "nothing acknowledged the change");
+
+        // While the disk still fails, another device asking is told nothing.
+        let laptop = peer("laptop", 2);
+        let (tx, mut laptop_inbox) = tokio::sync::mpsc::unbounded_channel();
+        hub.register_peer(laptop.clone(), tx).await.unwrap();
+        let hello = Automerge::new()
+            .generate_sync_message(&mut sync::State::new())
+            .unwrap();
+        let result = hub
+            .receive_sync(&laptop, doc_id, &hello.encode(), true)
+            .await;
+        assert!(matches!(result, Err(SyncError::Storage(_))), "{result:?}");
+        assert!(
+            laptop_inbox.try_recv().is_err(),
+            "nothing offered before a flush succeeds"
+        );
+
+        // Once the disk recovers (and so the change is on it), it is offered.
+        disk.failing.store(false, Relaxed);
+        let hello = Automerge::new()
+            .generate_sync_message(&mut sync::State::new())
+            .unwrap();
+        hub.receive_sync(&laptop, doc_id, &hello.encode(), true)
+            .await
+            .unwrap();
+        let offered =
+            sync::Message::decode(&sync_data(laptop_inbox.recv().await.unwrap())).unwrap();
+        assert_eq!(offered.heads, doc.get_heads());
     }
 }
