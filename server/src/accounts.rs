@@ -62,6 +62,8 @@ pub struct Device {
     pub name: String,
     pub created_at: String,
     pub last_seen_at: String,
+    /// Kept so revoking the device can delete its token directly.
+    token_hash: String,
 }
 
 pub struct Accounts {
@@ -128,6 +130,7 @@ impl Accounts {
             _ => return Err(AccountError::BadCredentials),
         };
         let token = random_token();
+        let token_hash = hash_token(&token);
         let now = crate::clock::now_rfc3339();
         let device = Device {
             id: random_id(),
@@ -135,10 +138,11 @@ impl Accounts {
             name: clean_device_name(device_name),
             created_at: now.clone(),
             last_seen_at: now,
+            token_hash: token_hash.clone(),
         };
         let mut batch = Batch::default();
         batch.put(keys::device(&device.id), to_json(&device));
-        batch.put(keys::token(&hash_token(&token)), device.id.clone());
+        batch.put(keys::token(&token_hash), device.id.clone());
         batch.put(keys::user_device(&user.id, &device.id), Vec::new());
         self.store.apply(batch)?;
         self.store.flush().await?;
@@ -204,11 +208,7 @@ impl Accounts {
             .filter(|device| device.user_id == user_id)
             .ok_or(AccountError::DeviceNotFound)?;
         let mut batch = Batch::default();
-        for (key, value) in self.store.scan_prefix(b"token/")? {
-            if value == device.id.as_bytes() {
-                batch.delete(key);
-            }
-        }
+        batch.delete(keys::token(&device.token_hash));
         batch.delete(keys::device(&device.id));
         batch.delete(keys::user_device(user_id, &device.id));
         self.store.apply(batch)?;

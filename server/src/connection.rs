@@ -237,25 +237,23 @@ impl Connection {
             return Err(Refusal::SenderMismatch);
         }
         let hub = &self.ctx.hub;
+        let is_request = matches!(message, Message::Request { .. });
         match message {
             Message::Request {
                 target_id,
                 document_id,
                 data,
                 ..
-            } => {
-                check_target(hub, &target_id)?;
-                hub.receive_sync(peer, document_id, &data, true).await?;
-                Ok(Flow::Continue)
             }
-            Message::Sync {
+            | Message::Sync {
                 target_id,
                 document_id,
                 data,
                 ..
             } => {
                 check_target(hub, &target_id)?;
-                hub.receive_sync(peer, document_id, &data, false).await?;
+                hub.receive_sync(peer, document_id, &data, is_request)
+                    .await?;
                 Ok(Flow::Continue)
             }
             Message::Ephemeral { ref target_id, .. } => {

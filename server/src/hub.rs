@@ -393,24 +393,23 @@ impl Hub {
             Some(live) => Some(live.state.lock().await),
             None => None,
         };
-        let owned_by_sender = state
-            .as_ref()
-            .is_some_and(|state| state.access == Access::Owned(peer.user_id.clone()));
-        if !owned_by_sender {
-            // Either not ours or nobody else is on it; say it is unavailable
-            // only when it is not ours, so ephemeral messages leak nothing.
-            let ours = match &state {
-                Some(state) => state.access == Access::Owned(peer.user_id.clone()),
-                None => {
-                    matches!(self.docs.record(document_id), Ok(DocRecord::Owned { owner }) if owner == peer.user_id)
-                }
-            };
-            if !ours {
-                self.send_unavailable(peer, *document_id);
-            }
+        let ours = match state.as_ref().map(|state| &state.access) {
+            Some(Access::Owned(owner)) => *owner == peer.user_id,
+            // Not in memory: nobody else is on it, but only a stranger is
+            // told it is unavailable, so ephemeral messages leak nothing.
+            Some(Access::Unloaded) | None => matches!(
+                self.docs.record(document_id),
+                Ok(DocRecord::Owned { owner }) if owner == peer.user_id
+            ),
+            Some(_) => false,
+        };
+        if !ours {
+            self.send_unavailable(peer, *document_id);
             return;
         }
-        let state = state.expect("checked above");
+        let Some(state) = state else {
+            return;
+        };
         for (peer_id, subscriber) in &state.subscribers {
             if *peer_id == peer.peer_id {
                 continue;
@@ -433,11 +432,9 @@ impl Hub {
         change: impl FnOnce(&mut Transaction<'_>),
     ) -> Result<bool, DocStoreError> {
         let live = self.live_doc(doc_id);
-        let mut state = live.state.lock().await;
-        self.ensure_loaded(doc_id, &mut state)?;
-        if state.access != Access::Owned(owner.to_owned()) {
+        let Some(mut state) = self.lock_if_owned(&live, doc_id, owner).await? else {
             return Ok(false);
-        }
+        };
         let DocState {
             doc,
             persisted,
@@ -468,11 +465,9 @@ impl Hub {
         owner: &str,
     ) -> Result<bool, DocStoreError> {
         let live = self.live_doc(doc_id);
-        let mut state = live.state.lock().await;
-        self.ensure_loaded(doc_id, &mut state)?;
-        if state.access != Access::Owned(owner.to_owned()) {
+        let Some(mut state) = self.lock_if_owned(&live, doc_id, owner).await? else {
             return Ok(false);
-        }
+        };
         self.docs.delete(&doc_id, owner)?;
         self.flush().await?;
         state.access = Access::Deleted;
@@ -490,6 +485,18 @@ impl Hub {
             );
         }
         Ok(true)
+    }
+
+    /// The document's state, loaded and locked, if `owner` owns it.
+    async fn lock_if_owned<'a>(
+        &self,
+        live: &'a LiveDoc,
+        doc_id: DocumentId,
+        owner: &str,
+    ) -> Result<Option<tokio::sync::MutexGuard<'a, DocState>>, DocStoreError> {
+        let mut state = live.state.lock().await;
+        self.ensure_loaded(doc_id, &mut state)?;
+        Ok((state.access == Access::Owned(owner.to_owned())).then_some(state))
     }
 
     /// Drops documents nobody is subscribed to and nobody has used for the

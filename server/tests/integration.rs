@@ -42,6 +42,20 @@ async fn api_get(server: &TestServer, path: &str, token: &str) -> reqwest::Respo
         .unwrap()
 }
 
+async fn api_delete(server: &TestServer, path: &str, token: &str) -> reqwest::Response {
+    client()
+        .delete(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A request carrying only the session cookie `pair` (`name=value`).
+async fn with_cookie(request: reqwest::RequestBuilder, pair: &str) -> reqwest::Response {
+    request.header("cookie", pair).send().await.unwrap()
+}
+
 async fn error_code(response: reqwest::Response) -> String {
     let body: Value = response.json().await.unwrap();
     body["error"]["code"]
@@ -187,26 +201,11 @@ async fn session_cookie_authenticates_and_logout_ends_it() {
     );
     let pair = cookie.split(';').next().unwrap().to_owned();
 
-    let me = client()
-        .get(server.url("/api/me"))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
+    let me = with_cookie(client().get(server.url("/api/me")), &pair).await;
     assert_eq!(me.status(), 200);
-    let logout = client()
-        .post(server.url("/api/auth/logout"))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
+    let logout = with_cookie(client().post(server.url("/api/auth/logout")), &pair).await;
     assert_eq!(logout.status(), 204);
-    let me = client()
-        .get(server.url("/api/me"))
-        .header("cookie", &pair)
-        .send()
-        .await
-        .unwrap();
+    let me = with_cookie(client().get(server.url("/api/me")), &pair).await;
     assert_eq!(me.status(), 401);
     assert_eq!(error_code(me).await, "unauthorized");
 
@@ -684,12 +683,12 @@ async fn revoking_a_device_closes_its_socket_and_its_token_stops_working() {
     let laptop = login(&server, "rv@example.org").await;
     let mut phone_peer = Peer::join(&server, &phone.token, "phone").await;
 
-    let revoke = client()
-        .delete(server.url(&format!("/api/devices/{}", phone.device_id)))
-        .bearer_auth(&laptop.token)
-        .send()
-        .await
-        .unwrap();
+    let revoke = api_delete(
+        &server,
+        &format!("/api/devices/{}", phone.device_id),
+        &laptop.token,
+    )
+    .await;
     assert_eq!(revoke.status(), 204);
     assert!(
         phone_peer.recv().await.is_none(),
@@ -706,12 +705,12 @@ async fn revoking_a_device_closes_its_socket_and_its_token_stops_working() {
 
     // A device of another user cannot be revoked, nor an unknown one.
     let (_, other) = account_and_session(&server, "other@example.org").await;
-    let cross = client()
-        .delete(server.url(&format!("/api/devices/{}", laptop.device_id)))
-        .bearer_auth(&other.token)
-        .send()
-        .await
-        .unwrap();
+    let cross = api_delete(
+        &server,
+        &format!("/api/devices/{}", laptop.device_id),
+        &other.token,
+    )
+    .await;
     assert_eq!(cross.status(), 404);
     assert_eq!(
         api_get(&server, "/api/me", &laptop.token).await.status(),
@@ -744,12 +743,12 @@ async fn deleting_a_document_tells_devices_and_a_stale_device_cannot_bring_it_ba
     }
     root.sync_until(&mut phone_peer, |_| true).await;
 
-    let response = client()
-        .delete(server.url(&format!("/api/documents/{}", entry_id.to_url())))
-        .bearer_auth(&laptop.token)
-        .send()
-        .await
-        .unwrap();
+    let response = api_delete(
+        &server,
+        &format!("/api/documents/{}", entry_id.to_url()),
+        &laptop.token,
+    )
+    .await;
     assert_eq!(response.status(), 204);
 
     // The phone, subscribed to both, hears the entry is gone and sees the
@@ -794,19 +793,14 @@ async fn deleting_a_document_tells_devices_and_a_stale_device_cannot_bring_it_ba
     );
 
     // Deleting the root list itself, or someone else's document, is refused.
-    let root_delete = client()
-        .delete(server.url(&format!("/api/documents/{}", account.root)))
-        .bearer_auth(&laptop.token)
-        .send()
-        .await
-        .unwrap();
+    let root_delete = api_delete(
+        &server,
+        &format!("/api/documents/{}", account.root),
+        &laptop.token,
+    )
+    .await;
     assert_eq!(root_delete.status(), 409);
-    let bad_id = client()
-        .delete(server.url("/api/documents/not-an-id"))
-        .bearer_auth(&laptop.token)
-        .send()
-        .await
-        .unwrap();
+    let bad_id = api_delete(&server, "/api/documents/not-an-id", &laptop.token).await;
     assert_eq!(bad_id.status(), 400);
     assert_eq!(error_code(bad_id).await, "invalid_document_id");
     server.stop().await;
