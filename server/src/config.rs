@@ -27,6 +27,8 @@ pub struct Config {
     /// Mark the session cookie `Secure` even when the request did not arrive
     /// through a proxy that says it was https.
     pub secure_cookies: bool,
+    /// The built PWA (`pwa/dist`), served at `/`.
+    pub pwa_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -49,6 +51,7 @@ impl Default for Config {
             doc_idle_timeout: Duration::from_secs(60),
             login_attempts_per_minute: 10,
             secure_cookies: false,
+            pwa_dir: PathBuf::from("./pwa/dist"),
         }
     }
 }
@@ -82,6 +85,9 @@ pub struct Settings {
     /// Always mark the session cookie Secure [default: false]
     #[arg(long, env = "FIELDBOOK_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
+    /// Directory of the built web app, served at / [default: ./pwa/dist]
+    #[arg(long, env = "FIELDBOOK_PWA_DIR")]
+    pub pwa_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +128,7 @@ impl Settings {
                 .login_attempts_per_minute
                 .or(lower.login_attempts_per_minute),
             secure_cookies: self.secure_cookies.or(lower.secure_cookies),
+            pwa_dir: self.pwa_dir.or(lower.pwa_dir),
         }
     }
 
@@ -145,6 +152,7 @@ impl Settings {
                 .login_attempts_per_minute
                 .unwrap_or(defaults.login_attempts_per_minute),
             secure_cookies: self.secure_cookies.unwrap_or(defaults.secure_cookies),
+            pwa_dir: self.pwa_dir.unwrap_or(defaults.pwa_dir),
         };
         config.validate()?;
         Ok(config)

@@ -6,12 +6,15 @@ mod documents;
 mod error;
 mod me;
 mod ops;
+mod security_headers;
 mod session;
 mod sync;
+mod web_app;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::{delete, get, post};
 use axum::Router;
 use tokio::sync::watch;
@@ -58,36 +61,194 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .fallback(web_app::serve)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers::add,
+        ))
         .with_state(state)
 }
 
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
-    use axum::http::{Request, StatusCode};
+    use axum::http::{HeaderMap, Request, StatusCode};
     use tower::ServiceExt;
 
     use crate::{build, Config, StorageKind};
 
     fn app() -> axum::Router {
+        app_serving(std::path::Path::new("/nonexistent"))
+    }
+
+    fn app_serving(pwa_dir: &std::path::Path) -> axum::Router {
         build(Config {
             storage: StorageKind::Memory,
+            pwa_dir: pwa_dir.to_owned(),
             ..Config::default()
         })
         .unwrap()
         .router()
     }
 
-    async fn get(path: &str) -> (StatusCode, String) {
-        let response = app()
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
-            .await
-            .unwrap();
+    async fn send(router: axum::Router, request: Request<Body>) -> (StatusCode, HeaderMap, String) {
+        let response = router.oneshot(request).await.unwrap();
         let status = response.status();
+        let headers = response.headers().clone();
         let body = axum::body::to_bytes(response.into_body(), 1 << 20)
             .await
             .unwrap();
-        (status, String::from_utf8(body.to_vec()).unwrap())
+        (status, headers, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    async fn get(path: &str) -> (StatusCode, String) {
+        let (status, _, body) = send(app(), Request::get(path).body(Body::empty()).unwrap()).await;
+        (status, body)
+    }
+
+    /// A built app with a hashed asset, in a temporary directory.
+    fn built_app() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("assets")).unwrap();
+        std::fs::write(
+            dir.path().join("index.html"),
+            "<!doctype html><title>Fieldbook</title>",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("sw.js"),
+            "self.addEventListener('fetch', () => {})",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("assets/index-abc123.js"), "console.log(1)").unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn the_app_shell_must_be_revalidated_and_hashed_assets_are_immutable() {
+        let dir = built_app();
+        let (status, headers, body) = send(
+            app_serving(dir.path()),
+            Request::get("/").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("<title>Fieldbook</title>"));
+        assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+        assert_eq!(headers["cache-control"], "no-cache");
+
+        let (_, headers, _) = send(
+            app_serving(dir.path()),
+            Request::get("/sw.js").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(headers["cache-control"], "no-cache");
+        assert!(headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript"));
+
+        let (status, headers, body) = send(
+            app_serving(dir.path()),
+            Request::get("/assets/index-abc123.js")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "console.log(1)");
+        assert_eq!(
+            headers["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+    }
+
+    #[tokio::test]
+    async fn revalidation_with_a_matching_etag_is_a_304() {
+        let dir = built_app();
+        let (_, headers, _) = send(
+            app_serving(dir.path()),
+            Request::get("/index.html").body(Body::empty()).unwrap(),
+        )
+        .await;
+        let etag = headers["etag"].clone();
+        let (status, _, body) = send(
+            app_serving(dir.path()),
+            Request::get("/index.html")
+                .header("if-none-match", etag)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED);
+        assert_eq!(body, "");
+    }
+
+    #[tokio::test]
+    async fn app_pages_fall_back_to_the_shell_but_missing_files_are_404() {
+        let dir = built_app();
+        let (status, _, body) = send(
+            app_serving(dir.path()),
+            Request::get("/drafts").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("<title>Fieldbook</title>"));
+        let (status, _, _) = send(
+            app_serving(dir.path()),
+            Request::get("/assets/gone-000.js")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, _) = send(
+            app_serving(dir.path()),
+            Request::get("/../Cargo.toml").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn an_unbuilt_app_says_how_to_build_it() {
+        let (status, body) = get("/").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("npm run build"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn every_response_carries_the_security_headers() {
+        let dir = built_app();
+        for path in ["/", "/api/me", "/healthz"] {
+            let (_, headers, _) = send(
+                app_serving(dir.path()),
+                Request::get(path).body(Body::empty()).unwrap(),
+            )
+            .await;
+            let csp = headers["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+            assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+            assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+            assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+            assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+            assert!(
+                !headers.contains_key("strict-transport-security"),
+                "{path}: HSTS on plain http"
+            );
+        }
+        let (_, headers, _) = send(
+            app_serving(dir.path()),
+            Request::get("/")
+                .header("x-forwarded-proto", "https")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert!(headers["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age="));
     }
 
     #[tokio::test]

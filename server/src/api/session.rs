@@ -71,7 +71,7 @@ fn token_from(headers: &HeaderMap) -> Option<String> {
 
 /// Whether the client reached us over https (directly configured, or as a
 /// trusted proxy in front of us reports).
-fn is_https(headers: &HeaderMap, state: &AppState) -> bool {
+pub(super) fn is_https(headers: &HeaderMap, state: &AppState) -> bool {
     state.config.secure_cookies
         || headers
             .get("x-forwarded-proto")
