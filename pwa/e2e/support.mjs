@@ -1,0 +1,130 @@
+// Shared set-up for the browser tests and the PWA benchmark: the real
+// `fieldbook` server serving the built app (pwa/dist) on 127.0.0.1, and
+// Debian's Chromium driven by playwright-core.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { chromium, devices } from "playwright-core";
+
+const repoRoot = resolve(import.meta.dirname, "../..");
+export const BINARY = process.env.FIELDBOOK_BIN ?? join(repoRoot, "target/debug/fieldbook");
+export const PWA_DIR = join(repoRoot, "pwa/dist");
+export const ARTEFACTS = join(repoRoot, "pwa/test-results");
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+export const PASSWORD = "a long enough password";
+export const PHONE = devices["Pixel 7"];
+export const LAPTOP = { viewport: { width: 1280, height: 800 } };
+
+const running = new Set();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** Starts `fieldbook serve` on 127.0.0.1:0 with a fresh data directory. */
+export async function startServer() {
+  const dataDir = mkdtempSync(join(tmpdir(), "fieldbook-e2e-"));
+  const child = spawn(BINARY, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--pwa-dir", PWA_DIR], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+  });
+  running.add(child);
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr = (stderr + chunk).slice(-16_384);
+    if (process.env.E2E_SERVER_LOG === "1") process.stderr.write(chunk);
+  });
+  const origin = await new Promise((resolveOrigin, reject) => {
+    const timer = setTimeout(() => reject(new Error(`fieldbook did not start:\n${stderr}`)), 30_000);
+    createInterface({ input: child.stdout }).once("line", (line) => {
+      clearTimeout(timer);
+      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+      match ? resolveOrigin(match[1]) : reject(new Error(`unexpected output: ${line}`));
+    });
+    child.once("exit", (code) => reject(new Error(`fieldbook exited (${code}):\n${stderr}`)));
+  });
+  return {
+    origin,
+    stderr: () => stderr,
+    async stop() {
+      running.delete(child);
+      child.kill("SIGTERM");
+      await new Promise((done) => (child.exitCode !== null ? done() : child.once("exit", done)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser(extraArgs = []) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      ...extraArgs,
+    ],
+  });
+}
+
+let emails = 0;
+export function uniqueEmail(label) {
+  return `${label}-${process.pid}-${Date.now()}-${++emails}@example.org`;
+}
+
+/** Cuts the network the way a phone in a car loses it: the page goes
+ * offline and every request the service worker makes fails. */
+export async function goOffline(context) {
+  await context.setOffline(true);
+  await context.route("**/*", (route) => route.abort("internetdisconnected"));
+}
+
+export async function goOnline(context) {
+  await context.unroute("**/*");
+  await context.setOffline(false);
+}
+
+/** Creates an account through the app's own screens and lands on capture. */
+export async function createAccount(page, origin, email) {
+  await page.goto(origin + "/");
+  await page.getByRole("button", { name: "Create an account" }).click();
+  await signInWith(page, email, "Create account");
+}
+
+export async function signIn(page, origin, email) {
+  await page.goto(origin + "/");
+  await signInWith(page, email, "Sign in");
+}
+
+async function signInWith(page, email, button) {
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: button, exact: true }).click();
+  await page.getByRole("heading", { name: "Capture" }).waitFor();
+}
+
+/** Waits until the app has its service worker in control, so it works offline. */
+export async function waitForOfflineReady(page) {
+  await page.waitForFunction(async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    return registration?.active?.state === "activated" && navigator.serviceWorker.controller !== null;
+  });
+}
+
+export async function syncState(page) {
+  return page.locator("[data-sync]").getAttribute("data-sync");
+}
+
+export async function waitForSynced(page) {
+  await page.locator('[data-sync="synced"]').waitFor({ timeout: 20_000 });
+}
+
+export function artefactPath(name) {
+  mkdirSync(ARTEFACTS, { recursive: true });
+  return join(ARTEFACTS, name);
+}

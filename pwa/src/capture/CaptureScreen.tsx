@@ -1,0 +1,160 @@
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { SyncClient } from "../sync/client";
+import { CaptureMemory, type CaptureState } from "./pending";
+import { summarize, formatWhen } from "../entries/summary";
+import { TextField } from "../ui/TextField";
+import { useSubscription, useNow } from "../ui/hooks";
+
+const RECENT_DRAFTS = 4;
+const SAVE_SETTLE_MS = 150;
+
+type SaveState = "empty" | "saving" | "saved";
+
+export const deviceWord = matchMedia("(pointer: coarse)").matches ? "phone" : "device";
+
+/** The phone's home screen: open the app and start typing. */
+export function CaptureScreen({ client, userId }: { client: SyncClient | null; userId: string }) {
+  const drafts = client?.drafts ?? null;
+  const memory = useMemo(() => new CaptureMemory(`fieldbook.capture.${userId}`, localStorage), [userId]);
+  const [capture, setCapture] = useState<CaptureState>(() => memory.read());
+  const [saveState, setSaveState] = useState<SaveState>(capture.unsaved || capture.target ? "saved" : "empty");
+  const [announcement, setAnnouncement] = useState("");
+  const saveTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const now = useNow();
+  useSubscription(drafts ? (listener) => drafts.subscribe(listener) : null, () => null);
+
+  const update = (next: CaptureState) => {
+    memory.write(next);
+    setCapture(next);
+  };
+
+  // Words typed before the drafts were loaded become (part of) a draft now.
+  useEffect(() => {
+    if (!drafts) return;
+    let cancelled = false;
+    void (async () => {
+      const { target } = memory.read();
+      const targetExists = target !== null && (await drafts.whenLoaded(target.draftId as DocumentId));
+      const { unsaved } = memory.read();
+      if (cancelled) return;
+      if (targetExists && unsaved) {
+        drafts.setNoteText(target.draftId as DocumentId, target.noteId, unsaved);
+        update({ unsaved: "", target });
+      } else if (!targetExists && unsaved) {
+        const { id, noteId } = drafts.create(unsaved);
+        update({ unsaved: "", target: { draftId: id, noteId } });
+      } else if (!targetExists && target) {
+        update({ unsaved: "", target: null });
+      }
+    })();
+    return () => {
+      cancelled = true;
+    };
+  }, [drafts]);
+
+  const target = capture.target;
+  const targetDoc = target && drafts ? drafts.get(target.draftId as DocumentId)?.doc : null;
+  const targetNote = targetDoc?.notes.find((note) => note.id === target?.noteId);
+  const text = targetNote ? targetNote.text : capture.unsaved;
+
+  const onInput = (value: string) => {
+    if (!drafts) {
+      // Not loaded yet: localStorage is already on the device.
+      update({ unsaved: value, target });
+      setSaveState(value ? "saved" : "empty");
+      return;
+    }
+    if (target && targetNote) {
+      drafts.setNoteText(target.draftId as DocumentId, target.noteId, value);
+    } else if (value.trim()) {
+      const { id, noteId } = drafts.create(value);
+      update({ unsaved: "", target: { draftId: id, noteId } });
+    } else {
+      update({ unsaved: value, target: null });
+    }
+    setSaveState("saving");
+    clearTimeout(saveTimer.current);
+    saveTimer.current = setTimeout(() => {
+      void drafts.flush().then(() => setSaveState("saved"));
+    }, SAVE_SETTLE_MS);
+  };
+
+  const field = () => document.getElementById("capture-note") as HTMLTextAreaElement | null;
+
+  const newNote = () => {
+    update({ unsaved: "", target: null });
+    setSaveState("empty");
+    setAnnouncement(text.trim() ? "Note kept in your drafts. Start the next one." : "");
+    const el = field();
+    if (el) el.value = "";
+    el?.focus();
+  };
+
+  const addTo = (draftId: DocumentId) => {
+    if (!drafts) return;
+    const noteId = drafts.addNote(draftId);
+    update({ unsaved: "", target: { draftId, noteId } });
+    setSaveState("empty");
+    const el = field();
+    if (el) el.value = "";
+    el?.focus();
+    setAnnouncement("Adding a note to this draft.");
+  };
+
+  const recent = (drafts?.list() ?? []).filter((draft) => draft.doc && draft.id !== target?.draftId).slice(0, RECENT_DRAFTS);
+  const addingTo = targetDoc && targetDoc.notes.length > 1 ? summarize(targetDoc).title : null;
+
+  return (
+    <section class="capture" aria-labelledby="capture-heading">
+      <h1 id="capture-heading" class="screen-title">
+        {addingTo ? "Add to draft" : "Capture"}
+      </h1>
+      <label for="capture-note" class="field-label">
+        {addingTo ? `New note in “${addingTo}”` : "What happened, and what did you learn?"}
+      </label>
+      <TextField
+        id="capture-note"
+        class="capture-field"
+        rows={7}
+        value={text}
+        onInput={onInput}
+        autoFocus
+        describedBy="capture-saved"
+        placeholder="Type or dictate. It is saved as you type."
+      />
+      <p id="capture-saved" class={`save-state save-${saveState}`} aria-live="polite">
+        {saveState === "saved" ? `✓ Saved on this ${deviceWord}` : saveState === "saving" ? "Saving…" : "Nothing to save yet"}
+      </p>
+      <p class="visually-hidden" aria-live="polite">
+        {announcement}
+      </p>
+      <button type="button" class="button button-primary button-big" onClick={newNote}>
+        New note
+      </button>
+      {recent.length > 0 && (
+        <section class="recent" aria-labelledby="recent-heading">
+          <h2 id="recent-heading">Recent drafts</h2>
+          <ul class="recent-list">
+            {recent.map((draft) => {
+              const summary = summarize(draft.doc!);
+              return (
+                <li key={draft.id} class="recent-item">
+                  <a href={`#/drafts/${draft.id}`} class="recent-link">
+                    <span class="recent-title">{summary.title}</span>
+                    <span class="recent-meta">
+                      {summary.noteCount === 1 ? "1 note" : `${summary.noteCount} notes`} · {formatWhen(summary.updatedAt, now)}
+                    </span>
+                  </a>
+                  <button type="button" class="button button-secondary" onClick={() => addTo(draft.id)} aria-label={`Add a note to “${summary.title}”`}>
+                    Add note
+                  </button>
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+      )}
+    </section>
+  );
+}

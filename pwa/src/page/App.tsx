@@ -1,0 +1,221 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import type { DocumentId } from "@automerge/automerge-repo/slim";
+import { databaseName, SyncClient } from "../sync/client";
+import type { Removed } from "../sync/drafts";
+import { deleteDocument, forgetSession, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
+import { SignInScreen } from "../account/SignInScreen";
+import { CaptureScreen } from "../capture/CaptureScreen";
+import { DraftsScreen } from "../entries/DraftsScreen";
+import { DraftScreen } from "../entries/DraftScreen";
+import { DeletionQueue, UNDO_WINDOW_MS } from "../entries/deletions";
+import { SyncBadge } from "../ui/SyncBadge";
+import { useHashRoute, useNow, useSubscription } from "../ui/hooks";
+import { applyUpdate, onUpdateReady } from "./updates";
+import { isIosBrowserTab, requestPersistentStorage } from "./storage";
+
+export function App() {
+  const [session, setSession] = useState<StoredSession | null>(() => storedSession());
+  if (!session) {
+    return (
+      <SignInScreen
+        onSignedIn={(signedIn) => {
+          rememberSession(signedIn);
+          location.hash = "#/";
+          setSession(signedIn);
+        }}
+      />
+    );
+  }
+  return <Workspace key={session.userId} session={session} onSignedOut={() => setSession(null)} />;
+}
+
+const DELETION_CHECK_MS = 5000;
+
+function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedOut: () => void }) {
+  const [client, setClient] = useState<SyncClient | null>(null);
+  const [openError, setOpenError] = useState<string | null>(null);
+  const [sessionEnded, setSessionEnded] = useState(false);
+  const [removed, setRemoved] = useState<Removed | null>(null);
+  const [updateReady, setUpdateReady] = useState(false);
+  const [storageWarning, setStorageWarning] = useState<"refused" | null>(null);
+  const route = useHashRoute();
+  const now = useNow(15_000);
+  const deletions = useMemo(() => new DeletionQueue(`fieldbook.deletions.${session.userId}`, localStorage), [session.userId]);
+  const status = useSubscription(client ? (listener) => client.subscribe(listener) : null, () => client?.status ?? null);
+
+  useEffect(() => {
+    let opened: SyncClient | null = null;
+    let cancelled = false;
+    SyncClient.open(
+      { userId: session.userId, rootDocUrl: session.rootDocUrl, deviceName: session.deviceName },
+      { onSessionRejected: () => setSessionEnded(true), checkSession: sessionIsValid },
+    )
+      .then((ready) => {
+        if (cancelled) return void ready.close();
+        opened = ready;
+        setClient(ready);
+      })
+      .catch(() => setOpenError("Fieldbook could not open the notes stored on this device. Close other Fieldbook tabs and reload."));
+    const save = () => void opened?.drafts.flush();
+    addEventListener("pagehide", save);
+    document.addEventListener("visibilitychange", save);
+    return () => {
+      cancelled = true;
+      removeEventListener("pagehide", save);
+      document.removeEventListener("visibilitychange", save);
+      void opened?.close();
+    };
+  }, [session.userId]);
+
+  useEffect(() => onUpdateReady(setUpdateReady), []);
+
+  useEffect(() => {
+    if (localStorage.getItem("fieldbook.storageWarningDismissed")) return;
+    void requestPersistentStorage().then((result) => setStorageWarning(result === "refused" ? "refused" : null));
+  }, []);
+
+  // Deletions whose undo window has passed are carried out on the server
+  // when there is signal, then this device's copy goes too.
+  useEffect(() => {
+    if (!client) return;
+    const run = () => {
+      if (!navigator.onLine || sessionEnded) return;
+      void deletions.run(Date.now(), async (id) => {
+        await deleteDocument(id);
+        client.drafts.purge(id as DocumentId);
+      });
+    };
+    run();
+    const timer = setInterval(run, DELETION_CHECK_MS);
+    addEventListener("online", run);
+    return () => {
+      clearInterval(timer);
+      removeEventListener("online", run);
+    };
+  }, [client, sessionEnded]);
+
+  useEffect(() => {
+    if (!removed) return;
+    const timer = setTimeout(() => setRemoved(null), UNDO_WINDOW_MS);
+    return () => clearTimeout(timer);
+  }, [removed]);
+
+  const onDeleted = (item: Removed) => {
+    deletions.schedule(item.id, Date.now());
+    setRemoved(item);
+    location.hash = "#/drafts";
+  };
+
+  const undo = () => {
+    if (!removed || !client) return;
+    deletions.cancel(removed.id);
+    client.drafts.restore(removed);
+    setRemoved(null);
+    location.hash = `#/drafts/${removed.id}`;
+  };
+
+  const signOut = async () => {
+    const waiting = client && client.status.kind !== "synced" ? client.status.waiting : 0;
+    if (waiting > 0 && !confirm(`${waiting} ${waiting === 1 ? "draft has" : "drafts have"} changes not yet on the server. Signing out removes them from this device. Sign out anyway?`)) {
+      return;
+    }
+    await logout().catch(() => undefined);
+    await client?.close();
+    indexedDB.deleteDatabase(databaseName(session.userId));
+    for (const key of Object.keys(localStorage)) {
+      if (key.startsWith("fieldbook.") && key.includes(session.userId)) localStorage.removeItem(key);
+    }
+    forgetSession();
+    onSignedOut();
+  };
+
+  if (sessionEnded) {
+    return (
+      <SignInScreen
+        again={{ email: session.email, onSignOut: () => void signOut() }}
+        onSignedIn={(signedIn) => {
+          if (signedIn.userId !== session.userId) return;
+          rememberSession({ ...signedIn, deviceName: session.deviceName });
+          setSessionEnded(false);
+          client?.resume();
+        }}
+      />
+    );
+  }
+
+  const draftMatch = route.match(/^\/drafts\/([^/]+)$/);
+  const screen = draftMatch ? "draft" : route === "/drafts" ? "drafts" : "capture";
+
+  return (
+    <div class="app">
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header class="app-header">
+        <span class="brand">Fieldbook</span>
+        <SyncBadge status={status} now={now} />
+      </header>
+      {updateReady && (
+        <div class="banner" role="region" aria-label="Update">
+          <p>A new version of Fieldbook is ready. Your notes are saved.</p>
+          <button type="button" class="button button-secondary" onClick={() => void applyUpdate(() => client?.drafts.flush() ?? Promise.resolve())}>
+            Reload now
+          </button>
+        </div>
+      )}
+      {storageWarning && (
+        <div class="banner banner-warning" role="region" aria-label="Storage">
+          <p>
+            This browser may clear notes kept on this device if it runs short of space, so sync whenever you have signal.
+            {isIosBrowserTab() && " On iPhone or iPad, add Fieldbook to your Home Screen (Share, then Add to Home Screen) so your notes are kept."}
+          </p>
+          <button
+            type="button"
+            class="button button-secondary"
+            onClick={() => {
+              localStorage.setItem("fieldbook.storageWarningDismissed", "1");
+              setStorageWarning(null);
+            }}
+          >
+            Got it
+          </button>
+        </div>
+      )}
+      {openError && (
+        <p class="banner banner-error" role="alert">
+          {openError}
+        </p>
+      )}
+      <main id="main" class="app-main" tabIndex={-1}>
+        {screen === "capture" && <CaptureScreen client={client} userId={session.userId} />}
+        {screen === "drafts" && <DraftsScreen client={client} />}
+        {screen === "draft" && <DraftScreen client={client} id={draftMatch![1] as DocumentId} onDeleted={onDeleted} />}
+        {screen === "drafts" && (
+          <section class="account" aria-labelledby="account-heading">
+            <h2 id="account-heading">Account</h2>
+            <p>Signed in as {session.email} on {session.deviceName}.</p>
+            <button type="button" class="button button-secondary" onClick={() => void signOut()}>
+              Sign out of this device
+            </button>
+          </section>
+        )}
+      </main>
+      {removed && (
+        <div class="toast" role="status">
+          <span>Draft deleted.</span>
+          <button type="button" class="button button-secondary" onClick={undo}>
+            Undo
+          </button>
+        </div>
+      )}
+      <nav class="app-nav" aria-label="Main">
+        <a href="#/" class="nav-link" aria-current={screen === "capture" ? "page" : undefined}>
+          Capture
+        </a>
+        <a href="#/drafts" class="nav-link" aria-current={screen !== "capture" ? "page" : undefined}>
+          Drafts
+        </a>
+      </nav>
+    </div>
+  );
+}

@@ -1,0 +1,214 @@
+// The user's drafts as Automerge documents: the root document lists them,
+// each draft is its own entry document. Every change is made locally and
+// saved to this device at once; syncing happens behind it.
+
+import { updateText } from "@automerge/automerge/slim";
+import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo/slim";
+import { newDraft, newNote, type EntryDoc, type RootDoc } from "./schema";
+
+/** One draft as the UI sees it: `doc` is null until the document is on this device. */
+export interface DraftRecord {
+  id: DocumentId;
+  addedAt: number;
+  doc: EntryDoc | null;
+}
+
+/** What the UI needs to undo a deletion. */
+export interface Removed {
+  id: DocumentId;
+  addedAt: number;
+}
+
+type Listener = () => void;
+
+export class DraftStore {
+  readonly #repo: Repo;
+  readonly #root: DocHandle<RootDoc>;
+  readonly #device: string;
+  readonly #handles = new Map<DocumentId, DocHandle<EntryDoc>>();
+  readonly #loading = new Map<DocumentId, Promise<void>>();
+  readonly #listeners = new Set<Listener>();
+  /** Drafts this device removed from the list but may still bring back (undo). */
+  readonly #removedHere = new Set<DocumentId>();
+  #snapshot: DraftRecord[] = [];
+
+  constructor(repo: Repo, root: DocHandle<RootDoc>, device: string) {
+    this.#repo = repo;
+    this.#root = root;
+    this.#device = device;
+    root.on("change", () => this.#syncWithRoot());
+    root.on("remote-heads", () => this.#emit());
+    this.#syncWithRoot();
+  }
+
+  /** Every draft, newest change first. */
+  list(): DraftRecord[] {
+    return this.#snapshot;
+  }
+
+  get(id: DocumentId): DraftRecord | undefined {
+    return this.#snapshot.find((draft) => draft.id === id);
+  }
+
+  get rootId(): DocumentId {
+    return this.#root.documentId;
+  }
+
+  /** Every handle whose sync state matters: the root and each draft. */
+  handles(): DocHandle<unknown>[] {
+    return [this.#root, ...this.#handles.values()];
+  }
+
+  /** Resolves once a listed draft has been read from this device's storage:
+   * true if its content is here, false if it is not (yet) on this device. */
+  async whenLoaded(id: DocumentId): Promise<boolean> {
+    await this.#loading.get(id);
+    return this.#handles.get(id)?.isReady() ?? false;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Starts a new draft holding one note; returns its id and the note's id. */
+  create(text: string): { id: DocumentId; noteId: string } {
+    const now = Date.now();
+    const note = newNote(randomId(), this.#device, text, now);
+    const handle = this.#repo.create<EntryDoc>(newDraft(note));
+    this.#watch(handle);
+    this.#root.change((root) => {
+      root.entries[handle.documentId] = { addedAt: now };
+    });
+    return { id: handle.documentId, noteId: note.id };
+  }
+
+  /** Adds an empty note to a draft; returns the note's id. */
+  addNote(id: DocumentId): string {
+    const note = newNote(randomId(), this.#device, "", Date.now());
+    this.#change(id, (doc) => {
+      doc.notes.push(note);
+    });
+    return note.id;
+  }
+
+  /** Sets a note's text; only the characters that differ are changed, so
+   * edits from another device to other parts of the note are kept. */
+  setNoteText(id: DocumentId, noteId: string, text: string): void {
+    this.#change(id, (doc) => {
+      const index = doc.notes.findIndex((note) => note.id === noteId);
+      if (index >= 0) updateText(doc, ["notes", index, "text"], text);
+    });
+  }
+
+  setTitle(id: DocumentId, title: string): void {
+    this.#change(id, (doc) => {
+      updateText(doc, ["title"], title);
+    });
+  }
+
+  /** Takes a draft off the list on every device. Its data stays until
+   * `purge`, so `restore` can bring it back. */
+  remove(id: DocumentId): Removed | null {
+    const entry = this.#root.doc()?.entries[id];
+    if (!entry) return null;
+    this.#removedHere.add(id);
+    this.#root.change((root) => {
+      delete root.entries[id];
+    });
+    return { id, addedAt: entry.addedAt };
+  }
+
+  restore(removed: Removed): void {
+    this.#removedHere.delete(removed.id);
+    this.#root.change((root) => {
+      root.entries[removed.id] = { addedAt: removed.addedAt };
+    });
+  }
+
+  /** Drops this device's copy of a removed draft (after the server deleted it). */
+  purge(id: DocumentId): void {
+    this.#removedHere.delete(id);
+    this.#forget(id);
+  }
+
+  /** Writes every pending change to this device's storage. */
+  flush(): Promise<void> {
+    return this.#repo.flush();
+  }
+
+  #change(id: DocumentId, edit: (doc: EntryDoc) => void): void {
+    const handle = this.#handles.get(id);
+    if (!handle || !handle.isReady()) return;
+    handle.change((doc) => {
+      edit(doc);
+      doc.updatedAt = Date.now();
+    });
+  }
+
+  #syncWithRoot(): void {
+    const entries = this.#root.doc()?.entries ?? {};
+    for (const id of Object.keys(entries) as DocumentId[]) {
+      if (!this.#handles.has(id) && !this.#loading.has(id)) {
+        const loading = this.#load(id).finally(() => this.#loading.delete(id));
+        this.#loading.set(id, loading);
+      }
+    }
+    for (const id of this.#handles.keys()) {
+      // Removed on another device: drop our copy too. One removed here is
+      // kept until the undo window has passed.
+      if (!(id in entries) && !this.#removedHere.has(id)) this.#forget(id);
+    }
+    this.#refresh();
+  }
+
+  async #load(id: DocumentId): Promise<void> {
+    // `unavailable` is fine: the draft was made on another device and has not
+    // reached this one yet. Its handle turns ready when the data arrives.
+    let handle: DocHandle<EntryDoc>;
+    try {
+      handle = await this.#repo.find<EntryDoc>(id, { allowableStates: ["ready", "unavailable"] });
+    } catch {
+      return; // Deleted, or not a valid document: nothing to show.
+    }
+    if (!(id in (this.#root.doc()?.entries ?? {})) && !this.#removedHere.has(id)) return;
+    this.#watch(handle);
+    this.#refresh();
+  }
+
+  #watch(handle: DocHandle<EntryDoc>): void {
+    if (this.#handles.has(handle.documentId)) return;
+    this.#handles.set(handle.documentId, handle);
+    handle.on("change", () => this.#refresh());
+    handle.on("remote-heads", () => this.#emit());
+  }
+
+  #forget(id: DocumentId): void {
+    this.#handles.get(id)?.removeAllListeners();
+    this.#handles.delete(id);
+    this.#repo.delete(id);
+    this.#refresh();
+  }
+
+  #refresh(): void {
+    const entries = this.#root.doc()?.entries ?? {};
+    const records: DraftRecord[] = [];
+    for (const [id, { addedAt }] of Object.entries(entries)) {
+      const handle = this.#handles.get(id as DocumentId);
+      const doc = handle?.isReady() ? (handle.doc() ?? null) : null;
+      records.push({ id: id as DocumentId, addedAt, doc });
+    }
+    const changedAt = (record: DraftRecord) => record.doc?.updatedAt ?? record.addedAt;
+    records.sort((a, b) => changedAt(b) - changedAt(a));
+    this.#snapshot = records;
+    this.#emit();
+  }
+
+  #emit(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}
+
+function randomId(): string {
+  return crypto.randomUUID();
+}

@@ -1,0 +1,81 @@
+// The shapes of Fieldbook's Automerge documents, as DESIGN.md defines them.
+// Long text fields are Automerge text (plain JS strings in Automerge 3), so
+// concurrent edits on two devices merge by character. Times are milliseconds
+// since the epoch.
+
+export const ENTRY_TYPE = "fieldbook/entry";
+export const ENTRY_SCHEMA_VERSION = 1;
+
+export type EntryStatus = "draft" | "ready" | "recorded";
+
+export interface Note {
+  id: string;
+  createdAt: number;
+  /** The name of the device the note was captured on. */
+  device: string;
+  kind: "text" | "voice";
+  text: string;
+  audio: string | null;
+  transcript: string | null;
+}
+
+export interface PeerReflection {
+  peerRole: string;
+  discussedOn: string | null;
+  text: string;
+}
+
+export interface EntryDoc {
+  type: typeof ENTRY_TYPE;
+  schemaVersion: number;
+  createdAt: number;
+  updatedAt: number;
+  status: EntryStatus;
+  recordedOnSweAt: number | null;
+  title: string;
+  activityDate: string | null;
+  activityType: string | null;
+  description: string;
+  learning: string;
+  impact: string;
+  peerReflection: PeerReflection | null;
+  standards: string[];
+  pcf: string[];
+  tags: string[];
+  notes: Note[];
+}
+
+/** The user's root document, created by the server at registration. */
+export interface RootDoc {
+  type: "fieldbook/root";
+  schemaVersion: number;
+  entries: Record<string, { addedAt: number }>;
+  settings: Record<string, unknown>;
+}
+
+export function newNote(id: string, device: string, text: string, now: number): Note {
+  return { id, createdAt: now, device, kind: "text", text, audio: null, transcript: null };
+}
+
+/** A draft is an entry that so far has only notes. */
+export function newDraft(firstNote: Note): EntryDoc {
+  return {
+    type: ENTRY_TYPE,
+    schemaVersion: ENTRY_SCHEMA_VERSION,
+    createdAt: firstNote.createdAt,
+    updatedAt: firstNote.createdAt,
+    status: "draft",
+    recordedOnSweAt: null,
+    title: "",
+    activityDate: null,
+    activityType: null,
+    description: "",
+    learning: "",
+    impact: "",
+    peerReflection: null,
+    standards: [],
+    pcf: [],
+    tags: [],
+    notes: [firstNote],
+  };
+}

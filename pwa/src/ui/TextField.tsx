@@ -1,0 +1,42 @@
+import { useLayoutEffect, useRef } from "preact/hooks";
+
+interface Props {
+  id: string;
+  value: string;
+  onInput: (value: string) => void;
+  placeholder?: string;
+  rows?: number;
+  autoFocus?: boolean;
+  describedBy?: string;
+  class?: string;
+}
+
+/** A textarea bound to a synced text. When the text changes under the user
+ * (an edit arriving from another device) the caret stays where it was
+ * instead of jumping to the end. */
+export function TextField(props: Props) {
+  const ref = useRef<HTMLTextAreaElement>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el || el.value === props.value) return;
+    const focused = document.activeElement === el;
+    const { selectionStart, selectionEnd } = el;
+    el.value = props.value;
+    if (focused) el.setSelectionRange(Math.min(selectionStart, el.value.length), Math.min(selectionEnd, el.value.length));
+  }, [props.value]);
+  useLayoutEffect(() => {
+    if (props.autoFocus) ref.current?.focus();
+  }, []);
+  return (
+    <textarea
+      ref={ref}
+      id={props.id}
+      class={props.class}
+      rows={props.rows ?? 4}
+      placeholder={props.placeholder}
+      aria-describedby={props.describedBy}
+      defaultValue={props.value}
+      onInput={(event) => props.onInput(event.currentTarget.value)}
+    />
+  );
+}
