@@ -1,17 +1,22 @@
 # Fieldbook's two everyday commands, plus benchmarks. See README.md.
 # Every target installs what it needs, so each works on a fresh machine.
 
-.PHONY: run test test-rust test-interop lint bench setup-node
+.PHONY: run test test-rust test-interop test-pwa pwa lint bench chromium
 
 CARGO ?= cargo
 
-## Build and run the server (sled database in ./data) on http://localhost:8080
-run:
+## Build the web app and the server, and run Fieldbook (sled database in
+## ./data, serving the app from pwa/dist) on http://localhost:8080
+run: pwa
 	$(CARGO) build --release -p fieldbook-server
-	./target/release/fieldbook serve --listen 127.0.0.1:8080 --data-dir ./data
+	./target/release/fieldbook serve --listen 127.0.0.1:8080 --data-dir ./data --pwa-dir ./pwa/dist
+
+## Build the PWA into pwa/dist
+pwa:
+	cd pwa && npm ci --no-audit --no-fund && npm run build
 
 ## Set up and run every test
-test: lint test-rust test-interop
+test: lint test-rust test-interop test-pwa
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -25,6 +30,16 @@ test-rust:
 test-interop:
 	$(CARGO) test --no-run -p fieldbook-server
 	cd tests/interop && npm ci --no-audit --no-fund && npm test
+
+# The PWA: unit tests (Vitest), then the built app in Debian's Chromium,
+# served by the real server (target/debug/fieldbook, built by test-interop).
+test-pwa: chromium pwa
+	$(CARGO) test --no-run -p fieldbook-server
+	cd pwa && npm test && npm run e2e
+
+# Debian's Chromium for the browser tests (Playwright never downloads one).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
 
 ## Benchmarks: every scenario against Fieldbook and the reference server,
 ## side by side, printed as one table (see BENCHMARKS.md)

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { Repo, type DocHandle, type DocumentId } from "@automerge/automerge-repo/slim";
+import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
+import { BroadcastChannelNetworkAdapter } from "@automerge/automerge-repo-network-broadcastchannel";
+import { DraftStore } from "./drafts";
+import type { RootDoc } from "./schema";
+
+const repos: Repo[] = [];
+let run = 0;
+
+afterEach(async () => {
+  await Promise.all(repos.splice(0).map((repo) => repo.shutdown()));
+});
+
+/** A device: a repo with its own IndexedDB database, joined to the others by
+ * a BroadcastChannel (as tabs are; the server is not needed to test merging). */
+function device(database: string, channel: string): Repo {
+  const repo = new Repo({
+    storage: new IndexedDBStorageAdapter(database),
+    network: [new BroadcastChannelNetworkAdapter({ channelName: channel })],
+  });
+  repos.push(repo);
+  return repo;
+}
+
+function newRoot(repo: Repo): DocHandle<RootDoc> {
+  return repo.create<RootDoc>({ type: "fieldbook/root", schemaVersion: 1, entries: {}, settings: {} });
+}
+
+async function openStore(repo: Repo, rootUrl: string, name: string): Promise<DraftStore> {
+  const root = await repo.find<RootDoc>(rootUrl as never);
+  return new DraftStore(repo, root, name);
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function noteTexts(store: DraftStore, id: DocumentId): string[] {
+  return store.get(id)?.doc?.notes.map((note) => note.text) ?? [];
+}
+
+describe("DraftStore", () => {
+  test("a new draft is listed with its note and survives reopening the database", async () => {
+    const name = `drafts-reopen-${++run}`;
+    const phone = device(name, `channel-${name}`);
+    const root = newRoot(phone);
+    const store = new DraftStore(phone, root, "Phone");
+    const { id } = store.create("Interpreter on a home visit");
+    store.addNote(id);
+    expect(store.list().map((draft) => draft.id)).toEqual([id]);
+    expect(noteTexts(store, id)).toEqual(["Interpreter on a home visit", ""]);
+    expect(store.get(id)?.doc?.notes[0].device).toBe("Phone");
+    await store.flush();
+    await phone.shutdown();
+    repos.splice(repos.indexOf(phone), 1);
+
+    // The same database opened again, with nothing to sync from: a reload offline.
+    const reopened = await openStore(device(name, `channel-${name}-alone`), root.url, "Phone");
+    await until(() => reopened.get(id)?.doc !== null && reopened.get(id) !== undefined, "the draft to load");
+    expect(noteTexts(reopened, id)).toEqual(["Interpreter on a home visit", ""]);
+    expect(await reopened.whenLoaded(id)).toBe(true);
+  });
+
+  test("concurrent edits to one note on two devices merge by character", async () => {
+    const channel = `channel-merge-${++run}`;
+    const phone = device(`merge-phone-${run}`, channel);
+    const phoneStore = new DraftStore(phone, newRoot(phone), "Phone");
+    const { id, noteId } = phoneStore.create("met family");
+    const laptopStore = await openStore(device(`merge-laptop-${run}`, channel), phoneStore.handles()[0].url, "Laptop");
+    await until(() => noteTexts(laptopStore, id)[0] === "met family", "the laptop to get the draft");
+
+    // Both change the same note before hearing from the other.
+    phoneStore.setNoteText(id, noteId, "met family at home");
+    laptopStore.setNoteText(id, noteId, "Today: met family");
+    const merged = "Today: met family at home";
+    await until(() => noteTexts(phoneStore, id)[0] === merged && noteTexts(laptopStore, id)[0] === merged, "both edits on both devices");
+  });
+
+  test("removal takes a draft off every device's list, and restore brings it back", async () => {
+    const channel = `channel-remove-${++run}`;
+    const phone = device(`remove-phone-${run}`, channel);
+    const phoneStore = new DraftStore(phone, newRoot(phone), "Phone");
+    const keep = phoneStore.create("keep me").id;
+    const gone = phoneStore.create("remove me").id;
+    const laptopStore = await openStore(device(`remove-laptop-${run}`, channel), phoneStore.handles()[0].url, "Laptop");
+    await until(() => laptopStore.list().filter((draft) => draft.doc).length === 2, "the laptop to list both drafts");
+
+    const removed = phoneStore.remove(gone);
+    expect(removed?.id).toBe(gone);
+    expect(phoneStore.list().map((draft) => draft.id)).toEqual([keep]);
+    await until(() => laptopStore.list().length === 1, "the laptop to drop the draft");
+
+    phoneStore.restore(removed!);
+    await until(() => laptopStore.list().length === 2 && noteTexts(laptopStore, gone)[0] === "remove me", "the laptop to get it back");
+    expect(phoneStore.list().map((draft) => draft.id).sort()).toEqual([keep, gone].sort());
+  });
+
+  test("the list is ordered by last change, newest first", async () => {
+    const repo = device(`order-${++run}`, `channel-order-${run}`);
+    const store = new DraftStore(repo, newRoot(repo), "Phone");
+    const first = store.create("first");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = store.create("second");
+    expect(store.list().map((draft) => draft.id)).toEqual([second.id, first.id]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    store.setNoteText(first.id, first.noteId, "first, edited");
+    expect(store.list().map((draft) => draft.id)).toEqual([first.id, second.id]);
+  });
+});
