@@ -29,7 +29,7 @@ export interface SyncOptions {
 const RECONNECT_MS = 3000;
 /** How long the socket may fail to connect while online before we ask the
  * server whether the session has ended. */
-const SESSION_CHECK_MS = 8000;
+const SESSION_CHECK_MS = 4000;
 
 let wasmReady: Promise<void> | null = null;
 
@@ -92,6 +92,8 @@ export class SyncClient {
     addEventListener("offline", this.#onOffline);
     this.#sessionTimer = setInterval(() => void this.#checkSession(), SESSION_CHECK_MS);
     if (!navigator.onLine) this.#onOffline();
+    // The server may have acknowledged the root while it was loading.
+    this.#update();
   }
 
   /** Opens this user's drafts. Resolves as soon as the root document is on
