@@ -22,10 +22,11 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** Starts `fieldbook serve` on 127.0.0.1:0 with a fresh data directory. */
-export async function startServer() {
+/** Starts `fieldbook serve` on 127.0.0.1:0 with a fresh data directory,
+ * serving the app from `pwaDir`. */
+export async function startServer(pwaDir = PWA_DIR) {
   const dataDir = mkdtempSync(join(tmpdir(), "fieldbook-e2e-"));
-  const child = spawn(BINARY, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--pwa-dir", PWA_DIR], {
+  const child = spawn(BINARY, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--pwa-dir", pwaDir], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
   });

@@ -77,7 +77,9 @@ export class SyncClient {
       this.#update();
     });
     repo.networkSubsystem.on("peer-disconnected", ({ peerId }) => {
-      if (!isServer(peerId)) return;
+      // Every failed reconnect reports the server gone again; the outage
+      // started at the first.
+      if (!isServer(peerId) || !this.#connected) return;
       this.#connected = false;
       this.#disconnectedSince = Date.now();
       this.#update();
