@@ -1,7 +1,7 @@
 # Fieldbook's two everyday commands, plus benchmarks. See README.md.
 # Every target installs what it needs, so each works on a fresh machine.
 
-.PHONY: run test test-rust test-interop test-pwa pwa lint bench chromium
+.PHONY: run test test-rust test-interop test-pwa pwa lint bench bench-server bench-pwa chromium
 
 CARGO ?= cargo
 
@@ -41,9 +41,15 @@ test-pwa: chromium pwa
 chromium:
 	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
 
-## Benchmarks: every scenario against Fieldbook and the reference server,
-## side by side, printed as one table (see BENCHMARKS.md)
-bench:
+## Benchmarks (see BENCHMARKS.md): the sync server against the reference
+## server, side by side in one table; then the PWA's size and start-up time
+bench: bench-server bench-pwa
+
+bench-server:
 	$(CARGO) build --release -p fieldbook-server -p fieldbook-bench
 	cd bench/reference && npm ci --no-audit --no-fund
 	./target/release/fieldbook-bench all
+
+bench-pwa: chromium pwa
+	$(CARGO) build -p fieldbook-server
+	cd pwa && npm run bench

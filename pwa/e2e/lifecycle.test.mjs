@@ -83,3 +83,30 @@ test("when the session ends the app asks to sign in again and loses nothing writ
   await laptop.getByRole("link", { name: "Drafts", exact: true }).click();
   await laptop.getByRole("link", { name: /Written as the session ended/ }).waitFor();
 });
+
+test("typing the moment the app opens adds to the note, before and after the drafts load", async () => {
+  const server = await startServer();
+  servers.push(server);
+  const context = await browser.newContext({ ...PHONE });
+  const page = await context.newPage();
+  await createAccount(page, server.origin, uniqueEmail("quick"));
+  await page.locator("#capture-note").pressSequentially("Started in the car.");
+  await page.getByText("Saved on this phone").waitFor();
+
+  // A slow phone: the field appears well before Automerge has loaded.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 6 });
+  await page.reload({ waitUntil: "commit" });
+  await page.locator("#capture-note:focus").waitFor();
+  await page.keyboard.type(" Finished at home.");
+  await page.locator("[data-sync]:not(:has-text('Opening'))").waitFor();
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
+  await page.waitForFunction(() => document.querySelector("#capture-note")?.value === "Started in the car. Finished at home.");
+  await page.getByText("Saved on this phone").waitFor();
+
+  await page.getByRole("link", { name: "Drafts", exact: true }).click();
+  await page.getByRole("link", { name: /Started in the car/ }).click();
+  assert.equal(await page.getByLabel(/^Note 1/).inputValue(), "Started in the car. Finished at home.");
+  assert.equal(await page.locator(".note").count(), 1);
+  await context.close();
+});

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { DocumentId } from "@automerge/automerge-repo/slim";
 import type { SyncClient } from "../sync/client";
-import { CaptureMemory, type CaptureState } from "./pending";
+import { CaptureMemory, EMPTY_CAPTURE, reconcile, type CaptureState, type CaptureTarget } from "./pending";
 import { summarize, formatWhen } from "../entries/summary";
 import { TextField } from "../ui/TextField";
 import { useSubscription, useNow } from "../ui/hooks";
@@ -18,7 +18,10 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
   const drafts = client?.drafts ?? null;
   const memory = useMemo(() => new CaptureMemory(`fieldbook.capture.${userId}`, localStorage), [userId]);
   const [capture, setCapture] = useState<CaptureState>(() => memory.read());
-  const [saveState, setSaveState] = useState<SaveState>(capture.unsaved || capture.target ? "saved" : "empty");
+  // True once the field's text has been reconciled with the loaded drafts;
+  // until then the field shows (and extends) what localStorage holds.
+  const [reconciled, setReconciled] = useState(false);
+  const [saveState, setSaveState] = useState<SaveState>(capture.text ? "saved" : "empty");
   const [announcement, setAnnouncement] = useState("");
   const saveTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const now = useNow();
@@ -29,24 +32,36 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
     setCapture(next);
   };
 
-  // Words typed before the drafts were loaded become (part of) a draft now.
+  const noteText = (target: CaptureTarget | null): string | null => {
+    if (!target || !drafts) return null;
+    const doc = drafts.get(target.draftId as DocumentId)?.doc;
+    return doc?.notes.find((note) => note.id === target.noteId)?.text ?? null;
+  };
+
   useEffect(() => {
     if (!drafts) return;
     let cancelled = false;
     void (async () => {
-      const { target } = memory.read();
-      const targetExists = target !== null && (await drafts.whenLoaded(target.draftId as DocumentId));
-      const { unsaved } = memory.read();
+      const loaded = memory.read().target;
+      if (loaded) await drafts.whenLoaded(loaded.draftId as DocumentId);
       if (cancelled) return;
-      if (targetExists && unsaved) {
-        drafts.setNoteText(target.draftId as DocumentId, target.noteId, unsaved);
-        update({ unsaved: "", target });
-      } else if (!targetExists && unsaved) {
-        const { id, noteId } = drafts.create(unsaved);
-        update({ unsaved: "", target: { draftId: id, noteId } });
-      } else if (!targetExists && target) {
-        update({ unsaved: "", target: null });
+      // Read again: the user may have typed while the draft loaded.
+      const state = memory.read();
+      const plan = reconcile(state, noteText(state.target));
+      let target = state.target;
+      if (plan.action === "update") {
+        drafts.setNoteText(target!.draftId as DocumentId, target!.noteId, plan.text);
+      } else if (plan.action === "add-note") {
+        target = { draftId: target!.draftId, noteId: drafts.addNote(target!.draftId as DocumentId, plan.text) };
+      } else if (plan.action === "create") {
+        const created = drafts.create(plan.text);
+        target = { draftId: created.id, noteId: created.noteId };
+      } else if (plan.action === "clear") {
+        target = null;
       }
+      const text = noteText(target) ?? "";
+      update({ target, base: text, text });
+      setReconciled(true);
     })();
     return () => {
       cancelled = true;
@@ -54,24 +69,30 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
   }, [drafts]);
 
   const target = capture.target;
-  const targetDoc = target && drafts ? drafts.get(target.draftId as DocumentId)?.doc : null;
+  const targetDoc = reconciled && target && drafts ? drafts.get(target.draftId as DocumentId)?.doc : null;
   const targetNote = targetDoc?.notes.find((note) => note.id === target?.noteId);
-  const text = targetNote ? targetNote.text : capture.unsaved;
+  const text = targetNote ? targetNote.text : capture.text;
+
+  // Keep localStorage's copy of the note current, edits from other devices included.
+  useEffect(() => {
+    if (targetNote && targetNote.text !== capture.base) update({ target, base: targetNote.text, text: targetNote.text });
+  }, [targetNote?.text]);
 
   const onInput = (value: string) => {
-    if (!drafts) {
+    if (!drafts || !reconciled) {
       // Not loaded yet: localStorage is already on the device.
-      update({ unsaved: value, target });
+      update({ ...capture, text: value });
       setSaveState(value ? "saved" : "empty");
       return;
     }
     if (target && targetNote) {
       drafts.setNoteText(target.draftId as DocumentId, target.noteId, value);
+      update({ target, base: value, text: value });
     } else if (value.trim()) {
       const { id, noteId } = drafts.create(value);
-      update({ unsaved: "", target: { draftId: id, noteId } });
+      update({ target: { draftId: id, noteId }, base: value, text: value });
     } else {
-      update({ unsaved: value, target: null });
+      update({ target: null, base: "", text: value });
     }
     setSaveState("saving");
     clearTimeout(saveTimer.current);
@@ -83,7 +104,7 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
   const field = () => document.getElementById("capture-note") as HTMLTextAreaElement | null;
 
   const newNote = () => {
-    update({ unsaved: "", target: null });
+    update(EMPTY_CAPTURE);
     setSaveState("empty");
     setAnnouncement(text.trim() ? "Note kept in your drafts. Start the next one." : "");
     const el = field();
@@ -94,7 +115,7 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
   const addTo = (draftId: DocumentId) => {
     if (!drafts) return;
     const noteId = drafts.addNote(draftId);
-    update({ unsaved: "", target: { draftId, noteId } });
+    update({ target: { draftId, noteId }, base: "", text: "" });
     setSaveState("empty");
     const el = field();
     if (el) el.value = "";

@@ -1,11 +1,35 @@
-import { expect, test } from "vitest";
-import { CaptureMemory } from "./pending";
+import { describe, expect, test } from "vitest";
+import { CaptureMemory, EMPTY_CAPTURE, reconcile } from "./pending";
 import { memoryStorage } from "../test-storage";
+
+const target = { draftId: "d", noteId: "n" };
 
 test("what is being captured survives a reload; damage reads as empty", () => {
   const storage = memoryStorage();
-  new CaptureMemory("c", storage).write({ unsaved: "typed before load", target: { draftId: "d", noteId: "n" } });
-  expect(new CaptureMemory("c", storage).read()).toEqual({ unsaved: "typed before load", target: { draftId: "d", noteId: "n" } });
+  new CaptureMemory("c", storage).write({ target, base: "a", text: "ab" });
+  expect(new CaptureMemory("c", storage).read()).toEqual({ target, base: "a", text: "ab" });
   storage.setItem("c", "[broken");
-  expect(new CaptureMemory("c", storage).read()).toEqual({ unsaved: "", target: null });
+  expect(new CaptureMemory("c", storage).read()).toEqual(EMPTY_CAPTURE);
+});
+
+describe("reconcile, once the drafts have loaded", () => {
+  test("nothing typed before loading keeps the note as the drafts have it", () => {
+    expect(reconcile({ target, base: "met family", text: "met family" }, "met family, edited on laptop")).toEqual({ action: "keep" });
+  });
+
+  test("words typed into an unchanged note are applied to it", () => {
+    expect(reconcile({ target, base: "met family", text: "met family at home" }, "met family")).toEqual({ action: "update", text: "met family at home" });
+  });
+
+  test("if the note changed elsewhere meanwhile, the typed words become a new note instead of overwriting", () => {
+    expect(reconcile({ target, base: "met family", text: "met family at home" }, "Laptop: met family")).toEqual({ action: "add-note", text: "at home" });
+    expect(reconcile({ target, base: "met family", text: "we met" }, "Laptop: met family")).toEqual({ action: "add-note", text: "we met" });
+  });
+
+  test("words with no note to go into start a new draft; no words and no note start afresh", () => {
+    expect(reconcile({ target: null, base: "", text: "first words" }, null)).toEqual({ action: "create", text: "first words" });
+    expect(reconcile({ target, base: "x", text: "x and more" }, null)).toEqual({ action: "create", text: "x and more" });
+    expect(reconcile({ target, base: "x", text: "x" }, null)).toEqual({ action: "clear" });
+    expect(reconcile(EMPTY_CAPTURE, null)).toEqual({ action: "clear" });
+  });
 });

@@ -1,9 +1,8 @@
-// What the capture screen is writing into, kept in localStorage (written
-// synchronously on every keystroke) so that:
-// - words typed before the drafts have loaded are kept until they can be
-//   added as a draft (the first open after sign-in, or the first few hundred
-//   milliseconds of a cold start);
-// - a reload comes back to the same note.
+// What the capture field holds, kept in localStorage (written synchronously
+// on every keystroke) so that words typed before the drafts have loaded
+// (the first few hundred milliseconds of a cold start, or the first open
+// after signing in with no signal) are on the device at once, and a reload
+// comes back to the same note.
 
 export interface CaptureTarget {
   draftId: string;
@@ -11,11 +10,15 @@ export interface CaptureTarget {
 }
 
 export interface CaptureState {
-  /** Text not yet in any draft. */
-  unsaved: string;
   /** The note being written, once it exists. */
   target: CaptureTarget | null;
+  /** The note's text as the drafts last had it. */
+  base: string;
+  /** The field's text; differs from `base` only when typed before loading. */
+  text: string;
 }
+
+export const EMPTY_CAPTURE: CaptureState = { target: null, base: "", text: "" };
 
 export class CaptureMemory {
   readonly #key: string;
@@ -29,18 +32,41 @@ export class CaptureMemory {
   read(): CaptureState {
     try {
       const state = JSON.parse(this.#storage.getItem(this.#key) ?? "null");
-      if (state && typeof state.unsaved === "string") return state as CaptureState;
+      if (state && typeof state.text === "string" && typeof state.base === "string") return state as CaptureState;
     } catch {
       // Fall through to an empty state.
     }
-    return { unsaved: "", target: null };
+    return EMPTY_CAPTURE;
   }
 
   write(state: CaptureState): void {
     this.#storage.setItem(this.#key, JSON.stringify(state));
   }
+}
 
-  clear(): void {
-    this.#storage.removeItem(this.#key);
+/** What to do with the field's text once the drafts have loaded. */
+export type Reconciliation =
+  /** Nothing was typed before loading; show the note as it is. */
+  | { action: "keep" }
+  /** Nothing to write into and nothing typed: start afresh. */
+  | { action: "clear" }
+  /** Typed into a note nobody else changed meanwhile: apply the edit. */
+  | { action: "update"; text: string }
+  /** The note changed elsewhere meanwhile: keep both, the typed words as a new note. */
+  | { action: "add-note"; text: string }
+  /** The note is gone (or there never was one) and words were typed: they start a new draft. */
+  | { action: "create"; text: string };
+
+/** `noteText` is the target note's text in the loaded drafts, or null if
+ * there is no such note. Never drops typed words. */
+export function reconcile(state: CaptureState, noteText: string | null): Reconciliation {
+  const typed = state.text !== state.base;
+  if (noteText === null || state.target === null) {
+    // A note deleted elsewhere stays deleted unless words were added to it here.
+    return typed && state.text.trim() ? { action: "create", text: state.text } : { action: "clear" };
   }
+  if (!typed) return { action: "keep" };
+  if (noteText === state.base) return { action: "update", text: state.text };
+  const added = state.text.startsWith(state.base) ? state.text.slice(state.base.length).trim() : state.text;
+  return added ? { action: "add-note", text: added } : { action: "keep" };
 }

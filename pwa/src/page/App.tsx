@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { DocumentId } from "@automerge/automerge-repo/slim";
-import { databaseName, SyncClient } from "../sync/client";
+import type { SyncClient } from "../sync/client";
 import type { Removed } from "../sync/drafts";
 import { deleteDocument, forgetSession, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
 import { SignInScreen } from "../account/SignInScreen";
@@ -46,10 +46,15 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
   useEffect(() => {
     let opened: SyncClient | null = null;
     let cancelled = false;
-    SyncClient.open(
-      { userId: session.userId, rootDocUrl: session.rootDocUrl, deviceName: session.deviceName },
-      { onSessionRejected: () => setSessionEnded(true), checkSession: sessionIsValid },
-    )
+    // Automerge loads in its own chunk, after the first paint: the capture
+    // field takes input before it arrives (see capture/pending.ts).
+    import("../sync/client")
+      .then(({ SyncClient }) =>
+        SyncClient.open(
+          { userId: session.userId, rootDocUrl: session.rootDocUrl, deviceName: session.deviceName },
+          { onSessionRejected: () => setSessionEnded(true), checkSession: sessionIsValid },
+        ),
+      )
       .then((ready) => {
         if (cancelled) return void ready.close();
         opened = ready;
@@ -121,6 +126,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
     }
     await logout().catch(() => undefined);
     await client?.close();
+    const { databaseName } = await import("../sync/client");
     indexedDB.deleteDatabase(databaseName(session.userId));
     for (const key of Object.keys(localStorage)) {
       if (key.startsWith("fieldbook.") && key.includes(session.userId)) localStorage.removeItem(key);

@@ -83,9 +83,9 @@ export class DraftStore {
     return { id: handle.documentId, noteId: note.id };
   }
 
-  /** Adds an empty note to a draft; returns the note's id. */
-  addNote(id: DocumentId): string {
-    const note = newNote(randomId(), this.#device, "", Date.now());
+  /** Adds a note (empty unless `text` is given) to a draft; returns its id. */
+  addNote(id: DocumentId, text = ""): string {
+    const note = newNote(randomId(), this.#device, text, Date.now());
     this.#change(id, (doc) => {
       doc.notes.push(note);
     });

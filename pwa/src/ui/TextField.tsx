@@ -25,7 +25,11 @@ export function TextField(props: Props) {
     if (focused) el.setSelectionRange(Math.min(selectionStart, el.value.length), Math.min(selectionEnd, el.value.length));
   }, [props.value]);
   useLayoutEffect(() => {
-    if (props.autoFocus) ref.current?.focus();
+    const el = ref.current;
+    if (!props.autoFocus || !el) return;
+    // Carry on where the text ends, as when reopening a note.
+    el.focus();
+    el.setSelectionRange(el.value.length, el.value.length);
   }, []);
   return (
     <textarea
