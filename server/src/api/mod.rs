@@ -164,6 +164,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_gzipped_copy_goes_to_browsers_that_accept_gzip() {
+        let dir = built_app();
+        std::fs::write(dir.path().join("assets/index-abc123.js.gz"), b"gzip bytes").unwrap();
+        let (_, headers, body) = send(
+            app_serving(dir.path()),
+            Request::get("/assets/index-abc123.js")
+                .header("accept-encoding", "gzip, br")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(headers["content-encoding"], "gzip");
+        assert_eq!(headers["vary"], "accept-encoding");
+        assert!(headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript"));
+        assert_eq!(body, "gzip bytes");
+
+        let (_, headers, body) = send(
+            app_serving(dir.path()),
+            Request::get("/assets/index-abc123.js")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert!(!headers.contains_key("content-encoding"));
+        assert_eq!(body, "console.log(1)");
+    }
+
+    #[tokio::test]
     async fn revalidation_with_a_matching_etag_is_a_304() {
         let dir = built_app();
         let (_, headers, _) = send(

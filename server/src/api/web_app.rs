@@ -5,6 +5,9 @@
 //! other file (`index.html`, `sw.js`, the manifest, icons) must be revalidated
 //! on each request, or a phone could keep running an old app for ever. Those
 //! carry an `ETag` so revalidation costs a 304 and no body.
+//!
+//! The build writes a gzipped copy beside each compressible file
+//! (`pwa/scripts/precompress.mjs`); browsers that accept gzip get that.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -45,6 +48,15 @@ pub async fn serve(
         None => return StatusCode::NOT_FOUND.into_response(),
     };
 
+    // The gzipped copy, if there is one and the browser takes it.
+    let gzipped = if accepts_gzip(&headers) {
+        tokio::fs::read(with_gz_suffix(&path)).await.ok()
+    } else {
+        None
+    };
+    let is_gzipped = gzipped.is_some();
+    let body = gzipped.unwrap_or(body);
+
     let immutable = relative.starts_with("assets");
     let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&body)[..12]));
     let mut response = if !immutable && if_none_match(&headers, &etag) {
@@ -66,7 +78,31 @@ pub async fn serve(
     if let Ok(value) = HeaderValue::from_str(&etag) {
         response_headers.insert(header::ETAG, value);
     }
+    response_headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if is_gzipped {
+        response_headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     response
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|param| param.trim().replace(' ', "") == "q=0");
+            name.eq_ignore_ascii_case("gzip") && !refused
+        })
+}
+
+fn with_gz_suffix(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".gz");
+    PathBuf::from(name)
 }
 
 /// The request path as a path under the app directory, or `None` if it tries
@@ -141,5 +177,19 @@ mod tests {
             safe_relative_path("//etc/passwd"),
             Some(PathBuf::from("etc/passwd"))
         );
+    }
+
+    #[test]
+    fn gzip_is_sent_only_to_browsers_that_accept_it() {
+        let with = |value: &'static str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(value));
+            accepts_gzip(&headers)
+        };
+        assert!(with("gzip, deflate, br"));
+        assert!(with("br;q=1.0, GZIP;q=0.5"));
+        assert!(!with("br"));
+        assert!(!with("gzip;q=0"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 }
