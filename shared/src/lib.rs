@@ -1,6 +1,8 @@
-//! Types shared by Fieldbook's parts: document IDs and the automerge-repo
-//! wire protocol. No async runtime, web framework or database here.
+//! Types shared by Fieldbook's parts: document IDs, the shape of entry
+//! documents and the automerge-repo wire protocol. No async runtime, web
+//! framework or database here.
 
+pub mod entry;
 pub mod ids;
 pub mod wire;
 
