@@ -6,7 +6,7 @@ import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  LAPTOP, PASSWORD, PHONE, PWA_DIR, createAccount, launchBrowser, signIn, startServer, uniqueEmail,
+  LAPTOP, PASSWORD, PHONE, PWA_DIR, createAccount, goOffline, launchBrowser, signIn, startServer, uniqueEmail,
   waitForOfflineReady, waitForSynced,
 } from "./support.mjs";
 
@@ -108,5 +108,22 @@ test("typing the moment the app opens adds to the note, before and after the dra
   await page.getByRole("link", { name: /Started in the car/ }).click();
   assert.equal(await page.getByLabel(/^Note 1/).inputValue(), "Started in the car. Finished at home.");
   assert.equal(await page.locator(".note").count(), 1);
+  await context.close();
+});
+
+test("two tabs share changes with no server, over the BroadcastChannel", async () => {
+  const server = await startServer();
+  servers.push(server);
+  const context = await browser.newContext({ ...LAPTOP });
+  const first = await context.newPage();
+  await createAccount(first, server.origin, uniqueEmail("tabs"));
+  await waitForOfflineReady(first);
+  const second = await context.newPage();
+  await second.goto(server.origin + "/#/drafts");
+  await second.getByText("No drafts yet").waitFor();
+
+  await goOffline(context);
+  await first.locator("#capture-note").pressSequentially("Written in the first tab");
+  await second.getByRole("link", { name: /Written in the first tab/ }).waitFor();
   await context.close();
 });
