@@ -70,6 +70,8 @@ pub struct Entry {
     pub pcf: Vec<String>,
     pub tags: Vec<String>,
     pub notes: Vec<Note>,
+    /// Anonymisation flags the user looked at and kept ("kind:text").
+    pub dismissed_flags: Vec<String>,
 }
 
 #[cfg(test)]

@@ -67,7 +67,7 @@ export function DraftScreen({ client, id, onDeleted }: Props) {
         class="input"
         value={doc.title}
         placeholder="e.g. Working with an interpreter"
-        onInput={(event) => drafts.setTitle(id, event.currentTarget.value)}
+        onInput={(event) => drafts.setText(id, "title", event.currentTarget.value)}
       />
       <h2>Notes</h2>
       <ol class="notes">

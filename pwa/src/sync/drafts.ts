@@ -4,7 +4,10 @@
 
 import { updateText } from "@automerge/automerge/slim";
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo/slim";
-import { newDraft, newNote, type EntryDoc, type RootDoc } from "./schema";
+import { newDraft, newNote, type EntryDoc, type EntryStatus, type PeerReflection, type RootDoc } from "./schema";
+
+/** The entry's fields that hold long, mergeable text. */
+export type EntryTextField = "title" | "description" | "learning" | "impact" | "peerReflection.text";
 
 /** One draft as the UI sees it: `doc` is null until the document is on this device. */
 export interface DraftRecord {
@@ -101,9 +104,63 @@ export class DraftStore {
     });
   }
 
-  setTitle(id: DocumentId, title: string): void {
+  /** Sets one of the entry's long text fields, changing only what differs. */
+  setText(id: DocumentId, field: EntryTextField, value: string): void {
     this.#change(id, (doc) => {
-      updateText(doc, ["title"], title);
+      if (field === "peerReflection.text") {
+        doc.peerReflection ??= { peerRole: "", discussedOn: null, text: "" };
+        updateText(doc, ["peerReflection", "text"], value);
+      } else if (typeof doc[field] === "string") {
+        updateText(doc, [field], value);
+      } else {
+        doc[field] = value;
+      }
+    });
+  }
+
+  /** Sets short fields that are replaced whole (a choice, a date). */
+  setFields(id: DocumentId, fields: Partial<Pick<EntryDoc, "activityType" | "activityDate">>): void {
+    this.#change(id, (doc) => {
+      if ("activityType" in fields) doc.activityType = fields.activityType ?? null;
+      if ("activityDate" in fields) doc.activityDate = fields.activityDate ?? null;
+    });
+  }
+
+  /** Updates the peer reflection (creating it), or removes it with `null`. */
+  setPeerReflection(id: DocumentId, fields: Partial<Pick<PeerReflection, "peerRole" | "discussedOn">> | null): void {
+    this.#change(id, (doc) => {
+      if (fields === null) {
+        doc.peerReflection = null;
+        return;
+      }
+      doc.peerReflection ??= { peerRole: "", discussedOn: null, text: "" };
+      if ("peerRole" in fields) doc.peerReflection.peerRole = fields.peerRole ?? "";
+      if ("discussedOn" in fields) doc.peerReflection.discussedOn = fields.discussedOn ?? null;
+    });
+  }
+
+  setStatus(id: DocumentId, status: EntryStatus, recordedOnSweAt: number | null = null): void {
+    this.#change(id, (doc) => {
+      doc.status = status;
+      doc.recordedOnSweAt = status === "recorded" ? recordedOnSweAt : null;
+    });
+  }
+
+  /** Adds or removes a tag in one of the entry's tag lists. */
+  setTag(id: DocumentId, list: "standards" | "pcf" | "tags", tag: string, on: boolean): void {
+    this.#change(id, (doc) => {
+      doc[list] ??= [];
+      const index = doc[list].indexOf(tag);
+      if (on && index < 0) doc[list].push(tag);
+      if (!on && index >= 0) doc[list].splice(index, 1);
+    });
+  }
+
+  /** Remembers that the user kept a flagged detail ("kind:text"). */
+  dismissFlag(id: DocumentId, key: string): void {
+    this.#change(id, (doc) => {
+      doc.dismissedFlags ??= [];
+      if (!doc.dismissedFlags.includes(key)) doc.dismissedFlags.push(key);
     });
   }
 

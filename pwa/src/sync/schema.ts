@@ -44,6 +44,8 @@ export interface EntryDoc {
   pcf: string[];
   tags: string[];
   notes: Note[];
+  /** Anonymisation flags the user looked at and kept ("kind:text"). */
+  dismissedFlags: string[];
 }
 
 /** The user's root document, created by the server at registration. */
@@ -78,5 +80,6 @@ export function newDraft(firstNote: Note): EntryDoc {
     pcf: [],
     tags: [],
     notes: [firstNote],
+    dismissedFlags: [],
   };
 }
