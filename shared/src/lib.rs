@@ -2,6 +2,7 @@
 //! documents and the automerge-repo wire protocol. No async runtime, web
 //! framework or database here.
 
+pub mod anonymise;
 pub mod entry;
 pub mod ids;
 pub mod wire;
