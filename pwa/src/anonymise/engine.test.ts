@@ -1,0 +1,150 @@
+// The TypeScript engine: unit tests, and conformance with the Rust engine —
+// on the whole labelled corpus its flags must equal the Rust engine's output
+// committed as shared/tests/fixtures/anonymisation_expected.jsonl.
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import {
+  createDetector,
+  findIdentifyingDetails,
+  nhsNumberIsValid,
+  RulesError,
+  ukPhoneIsPlausible,
+  type Flag,
+  type RulesSpec,
+} from "./index";
+
+function fixture(name: string): string {
+  return readFileSync(new URL(`../../../shared/tests/fixtures/${name}`, import.meta.url), "utf8");
+}
+
+function jsonLines<T>(text: string): T[] {
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as T);
+}
+
+const found = (text: string) => findIdentifyingDetails(text).map((f) => [f.kind, f.text]);
+
+describe("conformance with the Rust engine", () => {
+  const corpus = jsonLines<{ id: string; text: string }>(fixture("anonymisation_corpus.jsonl"));
+  const expected = jsonLines<{ id: string; flags: Flag[] }>(fixture("anonymisation_expected.jsonl"));
+
+  test("the corpus and the expected output are the same snippets", () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(150);
+    expect(expected.map((e) => e.id)).toEqual(corpus.map((s) => s.id));
+  });
+
+  test("every snippet gets exactly the Rust engine's flags", () => {
+    const byId = new Map(expected.map((e) => [e.id, e.flags]));
+    for (const snippet of corpus) {
+      expect({ id: snippet.id, flags: findIdentifyingDetails(snippet.text) }).toEqual({
+        id: snippet.id,
+        flags: byId.get(snippet.id),
+      });
+    }
+    // Not vacuous: the corpus has well over a hundred flags.
+    expect(expected.flatMap((e) => e.flags).length).toBeGreaterThan(100);
+  });
+});
+
+describe("findIdentifyingDetails", () => {
+  test("names with titles, first names, relationships and ages", () => {
+    expect(found("I met Mrs Okafor at the door.")).toEqual([["name", "Mrs Okafor"]]);
+    expect(found("I saw Jade Monday morning.")).toEqual([["name", "Jade"]]);
+    expect(found("her son Kaydenz was asleep")).toEqual([["name", "Kaydenz"]]);
+    expect(found("Will I cope? Hope so.")).toEqual([]);
+    expect(found("Mrs B and Child A were present.")).toEqual([]);
+  });
+
+  test("every kind, each with a reason", () => {
+    const flags = findIdentifyingDetails(
+      "Mrs Okafor, DOB 1/2/2015, 14 Oak Road LS8 2QT, 07700 900123, a@b.org, " +
+        "943 476 5919, AB 12 34 56 C, case no. 55512, Harehills Primary School, on 3 May 2024",
+    );
+    expect([...new Set(flags.map((f) => f.kind))].sort()).toEqual(
+      [
+        "name",
+        "date_of_birth",
+        "date",
+        "address",
+        "postcode",
+        "phone",
+        "email",
+        "nhs_number",
+        "ni_number",
+        "reference",
+        "school_or_workplace",
+      ].sort(),
+    );
+    for (const flag of flags) expect(flag.why.length).toBeGreaterThan(30);
+  });
+
+  test("places, professions, legislation and standards are not flagged", () => {
+    for (const text of [
+      "I visited a family in Leeds and then drove back to the Midlands.",
+      "The health visitor, the GP and the IRO agreed the plan.",
+      "Under the Children Act 1989 and Section 47, and the Care Act 2014.",
+      "The Mental Capacity Act 2005 two-stage test; the PCF; Gibbs' cycle.",
+      "This maps to standard 4.2 and to standards 3.1 and 4.8.",
+    ]) {
+      expect(found(text)).toEqual([]);
+    }
+  });
+
+  test("offsets count characters (code points), not UTF-16 units", () => {
+    const text = "Zoë 🙂 met Jade at 14 Oak Road";
+    const flags = findIdentifyingDetails(text);
+    expect(flags.map((f) => [f.start, f.end, f.text])).toEqual([
+      [0, 3, "Zoë"],
+      [10, 14, "Jade"],
+      [18, 29, "14 Oak Road"],
+    ]);
+    const chars = [...text];
+    for (const f of flags) expect(chars.slice(f.start, f.end).join("")).toBe(f.text);
+  });
+
+  test("a match inside a word is not flagged, even next to astral characters", () => {
+    expect(found("Benedictine and Jadeite")).toEqual([]);
+    // Astral characters are two UTF-16 units: a letter joins the word, an emoji does not.
+    expect(found("𝐀Jade")).toEqual([]);
+    expect(found("🙂Jade")).toEqual([["name", "Jade"]]);
+  });
+});
+
+test("NHS numbers need a valid mod-11 check digit", () => {
+  expect(nhsNumberIsValid("943 476 5919")).toBe(true);
+  expect(nhsNumberIsValid("943-476-5919")).toBe(true);
+  expect(nhsNumberIsValid("9434765918")).toBe(false);
+  expect(nhsNumberIsValid("0000000060")).toBe(false);
+  expect(nhsNumberIsValid("401023213")).toBe(false);
+  expect(found("943 476 5918")).toEqual([]);
+});
+
+test("phone numbers have ten or eleven national digits", () => {
+  expect(ukPhoneIsPlausible("07700 900123")).toBe(true);
+  expect(ukPhoneIsPlausible("+44 (0)113 496 0000")).toBe(true);
+  expect(ukPhoneIsPlausible("+44 113 496 0000")).toBe(true);
+  expect(ukPhoneIsPlausible("0800 1111")).toBe(false);
+  expect(ukPhoneIsPlausible("00 44 113 496 00")).toBe(false);
+});
+
+test("bad rules are refused", () => {
+  const spec = (rule: object): RulesSpec =>
+    ({
+      version: 1,
+      word_char: "[\\p{L}]",
+      fragments: { f: "x" },
+      lists: { l: ["Mr", "Mrs"] },
+      exclusions: { phrases: [] },
+      rules: [{ id: "r", kind: "name", why: "w", ...rule }],
+    }) as RulesSpec;
+  expect(() => createDetector(spec({ pattern: "{nope}" }))).toThrow(/no fragment or list called \{nope\}/);
+  expect(() => createDetector(spec({ pattern: "a(" }))).toThrow(RulesError);
+  expect(() => createDetector(spec({ pattern: "a", group: 1 }))).toThrow(/no capture group 1/);
+  expect(() => createDetector(spec({ pattern: "a*" }))).toThrow(/matches empty/);
+  expect(() => createDetector(spec({ pattern: "a", trim_leading: ["none"] }))).toThrow(/no list called none/);
+  expect(() => createDetector(spec({ pattern: "a", frobnicate: true }))).toThrow(/unknown field frobnicate/);
+  const flags = createDetector(spec({ pattern: "{l} [0-9]{2}{f}" })).find("Mrs 12x");
+  expect(flags.map((f) => f.text)).toEqual(["Mrs 12x"]);
+});
