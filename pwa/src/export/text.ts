@@ -7,6 +7,13 @@ import { PEER_LABELS, PEER_QUESTION, peerReflectionState, SWE_LABELS, type PeerF
 import { isIsoDate } from "../cpd/year";
 import type { EntryDoc } from "../sync/schema";
 
+/** Statuses in words, for exports. */
+export const STATUS_NAMES: Record<EntryDoc["status"], string> = {
+  draft: "Draft",
+  ready: "Ready for SWE",
+  recorded: "Recorded on SWE",
+};
+
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 /** A date as SWE's form shows it: "10/03/2026" (day/month/year). Anything not a date gives "". */
