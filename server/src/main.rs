@@ -32,6 +32,16 @@ enum Command {
     /// Settings come from, lowest first: built-in defaults, the TOML file
     /// given with --config, FIELDBOOK_* environment variables, then flags.
     Serve(ServeArgs),
+    /// Print the likely identifying details in a text file (names, dates of
+    /// birth, addresses, postcodes, phone numbers, NHS numbers, …) as JSON
+    /// lines {"kind", "start", "end", "text", "why"}, offsets in characters.
+    ///
+    /// The same rules as the app's anonymisation check; runs entirely on
+    /// this machine. FILE may be - for standard input.
+    CheckText {
+        /// UTF-8 text file to check, or - for standard input
+        file: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -53,7 +63,24 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::CheckText { file } => check_text(&file),
     }
+}
+
+fn check_text(file: &std::path::Path) -> anyhow::Result<()> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading standard input as UTF-8")?
+    } else {
+        std::fs::read_to_string(file)
+            .with_context(|| format!("reading {} as UTF-8 text", file.display()))?
+    };
+    let mut out = std::io::stdout().lock();
+    for flag in fieldbook_shared::anonymise::find_identifying_details(&text) {
+        serde_json::to_writer(&mut out, &flag)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
