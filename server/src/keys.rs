@@ -4,7 +4,9 @@
 //! | key                                   | value                          |
 //! |---------------------------------------|--------------------------------|
 //! | `server/storage-id`                   | this server's stable storageId |
+//! | `server/format-version`               | data format version (decimal)  |
 //! | `user/{userId}`                       | account record (JSON)          |
+//! | `disabled-user/{userId}`              | a disabled account's record    |
 //! | `email/{email}`                       | userId                         |
 //! | `device/{deviceId}`                   | device record (JSON)           |
 //! | `token/{sha256 of token}`             | deviceId                       |
@@ -18,9 +20,18 @@
 use fieldbook_shared::DocumentId;
 
 pub const SERVER_STORAGE_ID: &str = "server/storage-id";
+/// Which layout the data is in; see `crate::admin::format`.
+pub const FORMAT_VERSION: &str = "server/format-version";
 
 pub fn user(user_id: &str) -> String {
     format!("user/{user_id}")
+}
+
+/// Where an account's record waits while it is disabled: with no record at
+/// `user/{userId}`, its tokens and its password stop working (see
+/// `crate::admin::users`).
+pub fn disabled_user(user_id: &str) -> String {
+    format!("disabled-user/{user_id}")
 }
 
 pub fn email(email: &str) -> String {
@@ -69,6 +80,10 @@ pub fn doc_sync_states(doc: &DocumentId) -> String {
 
 pub fn doc_sync_state(doc: &DocumentId, storage_id: &str) -> String {
     format!("doc-sync/{doc}/{storage_id}")
+}
+
+pub fn user_docs(user_id: &str) -> String {
+    format!("user-doc/{user_id}/")
 }
 
 pub fn user_doc(user_id: &str, doc: &DocumentId) -> String {

@@ -7,6 +7,7 @@
 //! on `127.0.0.1:0`.
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod clock;
 pub mod config;
@@ -53,17 +54,23 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
     #[error("final flush failed: {0}")]
     Flush(#[from] doc_store::DocStoreError),
+    #[error(transparent)]
+    Format(#[from] admin::format::FormatError),
 }
 
 /// A built server: storage open, state ready, not yet listening.
 pub struct App {
     state: AppState,
     stop: watch::Sender<bool>,
+    /// The store again, as the wrapper that lets backups run while serving.
+    gate: Arc<store::Gated>,
 }
 
 /// Opens storage and builds the server's state from `config`.
 pub fn build(config: Config) -> Result<App, ServerError> {
-    let store = open_store(&config)?;
+    let gate = Arc::new(store::Gated::new(open_store(&config)?));
+    admin::format::prepare(gate.as_ref())?;
+    let store: Arc<dyn Store> = gate.clone();
     let storage_id = storage_id(store.as_ref())?;
     let metrics = Arc::new(Metrics::default());
     let hub = Arc::new(Hub::new(
@@ -86,7 +93,7 @@ pub fn build(config: Config) -> Result<App, ServerError> {
         storage_id: storage_id.into(),
         shutdown: stopped,
     };
-    Ok(App { state, stop })
+    Ok(App { state, stop, gate })
 }
 
 impl App {
@@ -102,7 +109,15 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let App { state, stop } = self;
+        // Backups and account changes for `fieldbook backup` / `user`.
+        let admin_socket = match self.state.config.storage {
+            StorageKind::Sled => Some(admin::socket::start(
+                self.admin_context(),
+                &self.state.config.data_dir,
+            )?),
+            StorageKind::Memory => None,
+        };
+        let App { state, stop, .. } = self;
         let (hub, metrics) = (state.hub.clone(), state.metrics.clone());
         let evictor = tokio::spawn(evict_periodically(
             hub.clone(),
@@ -122,6 +137,7 @@ impl App {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         evictor.abort();
+        drop(admin_socket);
         hub.shutdown().await?;
         tracing::info!("stopped");
         Ok(())

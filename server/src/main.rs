@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use fieldbook_server::admin::cli as admin;
 use fieldbook_server::config::Settings;
 
 /// mimalloc returns freed memory to the system and keeps fragmentation low
@@ -42,6 +43,14 @@ enum Command {
         /// UTF-8 text file to check, or - for standard input
         file: PathBuf,
     },
+    /// Write a consistent backup of the data to a file, while the server
+    /// runs and serves (it takes the backup, asked through the admin socket
+    /// in the data directory) or while it is stopped.
+    Backup(admin::BackupArgs),
+    /// Load a backup into a new, empty data directory.
+    Restore(admin::RestoreArgs),
+    /// Administer accounts: list, disable, enable, delete, export.
+    User(admin::UserArgs),
 }
 
 #[derive(clap::Args)]
@@ -64,6 +73,9 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::CheckText { file } => check_text(&file),
+        Command::Backup(args) => Ok(admin::backup(args)?),
+        Command::Restore(args) => Ok(admin::restore(args)?),
+        Command::User(args) => Ok(admin::user(args)?),
     }
 }
 

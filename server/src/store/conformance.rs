@@ -9,6 +9,7 @@ fn suite(store: &dyn Store) {
     put_if_absent_writes_once(store);
     scan_prefix_is_ordered_and_bounded(store);
     batch_applies_puts_and_deletes(store);
+    scan_from_pages_through_everything_in_order(store);
 }
 
 fn missing_keys_read_as_none(store: &dyn Store) {
@@ -65,6 +66,28 @@ fn batch_applies_puts_and_deletes(store: &dyn Store) {
     store.apply(batch).unwrap();
     assert_eq!(store.get(b"b/old").unwrap(), None);
     assert_eq!(store.scan_prefix(b"b/").unwrap().len(), 2);
+}
+
+fn scan_from_pages_through_everything_in_order(store: &dyn Store) {
+    let everything: Vec<Vec<u8>> = store
+        .scan_prefix(b"")
+        .unwrap()
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect();
+    assert!(everything.len() > 3, "the earlier checks left keys behind");
+    let mut paged = Vec::new();
+    let mut start = Vec::new();
+    loop {
+        let page = store.scan_from(&start, 2).unwrap();
+        assert!(page.len() <= 2);
+        let Some((last, _)) = page.last() else { break };
+        // The smallest key after `last`.
+        start = [last.as_slice(), &[0]].concat();
+        paged.extend(page.into_iter().map(|(key, _)| key));
+    }
+    assert_eq!(paged, everything);
+    assert_eq!(store.scan_from(b"s/b", 1).unwrap()[0].0, b"s/b".to_vec());
 }
 
 #[tokio::test]

@@ -60,6 +60,15 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn scan_from(&self, start: &[u8], limit: usize) -> StoreResult<Vec<KeyValue>> {
+        Ok(self
+            .map()
+            .range(start.to_vec()..)
+            .take(limit)
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect())
+    }
+
     fn apply(&self, batch: Batch) -> StoreResult<()> {
         let mut map = self.map();
         for op in batch.into_ops() {

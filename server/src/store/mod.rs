@@ -5,6 +5,7 @@
 //! Keys are byte strings ordered lexicographically; the layers above build them
 //! as `/`-separated paths (see `crate::keys`) so a prefix scan lists a group.
 
+mod gated;
 mod memory;
 mod sled_store;
 
@@ -14,6 +15,7 @@ mod conformance;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use gated::{Gated, WriteTracking};
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
 
@@ -60,6 +62,13 @@ impl Batch {
         self.ops.is_empty()
     }
 
+    /// The keys the batch writes or deletes, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.ops.iter().map(|op| match op {
+            BatchOp::Put(key, _) | BatchOp::Delete(key) => key.as_slice(),
+        })
+    }
+
     pub fn into_ops(self) -> Vec<BatchOp> {
         self.ops
     }
@@ -78,6 +87,17 @@ pub trait Store: Send + Sync + 'static {
     fn delete(&self, key: &[u8]) -> StoreResult<()>;
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan_prefix(&self, prefix: &[u8]) -> StoreResult<Vec<KeyValue>>;
+    /// At most `limit` entries whose key is `start` or after it, in key
+    /// order: a page of the whole store, so a backup can walk a database
+    /// larger than memory. The default reads everything; engines override it.
+    fn scan_from(&self, start: &[u8], limit: usize) -> StoreResult<Vec<KeyValue>> {
+        Ok(self
+            .scan_prefix(b"")?
+            .into_iter()
+            .filter(|(key, _)| key.as_slice() >= start)
+            .take(limit)
+            .collect())
+    }
     /// Applies every operation of `batch` atomically.
     fn apply(&self, batch: Batch) -> StoreResult<()>;
     /// Resolves once every write made before the call is on disk.

@@ -61,6 +61,17 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn scan_from(&self, start: &[u8], limit: usize) -> StoreResult<Vec<KeyValue>> {
+        self.db
+            .range(start..)
+            .take(limit)
+            .map(|item| {
+                item.map(|(key, value)| (key.to_vec(), value.to_vec()))
+                    .map_err(fail)
+            })
+            .collect()
+    }
+
     fn apply(&self, batch: Batch) -> StoreResult<()> {
         let mut sled_batch = sled::Batch::default();
         for op in batch.into_ops() {

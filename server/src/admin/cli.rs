@@ -1,0 +1,401 @@
+//! The `fieldbook backup`, `restore` and `user` subcommands: arguments and
+//! what each does. Every command asks the server running on the data
+//! directory through its admin socket, or, when none runs, opens the
+//! directory itself.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use clap::{Args, Subcommand};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::socket::{self, Request};
+use super::users::{Deleted, Export, Toggled, UserSummary};
+use super::{backup, AdminError, Context};
+use crate::config::Settings;
+
+/// Where the data is: the same settings `serve` reads.
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArgs {
+    /// TOML file of settings; its data_dir is used
+    #[arg(long, env = "FIELDBOOK_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// The server's data directory [default: ./data]
+    #[arg(long, env = "FIELDBOOK_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+}
+
+impl DataDirArgs {
+    fn resolve(&self) -> Result<PathBuf, AdminError> {
+        if let Some(dir) = &self.data_dir {
+            return Ok(dir.clone());
+        }
+        if let Some(path) = &self.config {
+            let settings = Settings::from_toml_file(path)?;
+            if let Some(dir) = settings.data_dir {
+                return Ok(dir);
+            }
+        }
+        Ok(PathBuf::from("./data"))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    dir: DataDirArgs,
+    /// The backup file to write (it must not exist yet)
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup file to load
+    #[arg(long)]
+    from: PathBuf,
+    /// A new, empty (or absent) data directory to load it into
+    #[arg(long)]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    dir: DataDirArgs,
+    #[command(subcommand)]
+    command: UserCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// List every account: email, ID, status, devices and documents
+    List {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account: its devices are signed out, its sockets close,
+    /// and it can neither sign in nor sync until enabled again
+    Disable {
+        /// Email address or user ID
+        user: String,
+    },
+    /// Re-enable a disabled account (its devices sign in again)
+    Enable {
+        /// Email address or user ID
+        user: String,
+    },
+    /// Delete an account for good: every document it owns, its devices and
+    /// sessions, and the account itself
+    Delete {
+        /// Email address or user ID
+        user: String,
+        /// Confirm: nothing of the account can be recovered afterwards
+        /// (except from a backup)
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Export everything held about one user, for their right of access:
+    /// the account, its devices, and every document as Automerge binary
+    /// (full history) and as JSON
+    Export {
+        /// Email address or user ID
+        user: String,
+        /// A new directory to write the export into
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// How a command reached the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Server,
+    Direct,
+}
+
+impl Via {
+    fn describe(self) -> &'static str {
+        match self {
+            Via::Server => "by the running server",
+            Via::Direct => "from the data directory directly (no server was running)",
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, AdminError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+pub fn backup(args: BackupArgs) -> Result<(), AdminError> {
+    let data_dir = args.dir.resolve()?;
+    if args.out.exists() {
+        return Err(AdminError::OutputExists(args.out.display().to_string()));
+    }
+    let partial = partial_path(&args.out);
+    let taken = runtime()?.block_on(take_backup(&data_dir, &partial));
+    let result = taken.and_then(|via| {
+        // Read back and checked before it is called a backup.
+        let summary = backup::verify(&partial)?;
+        std::fs::rename(&partial, &args.out)?;
+        Ok((via, summary))
+    });
+    let (via, summary) = match result {
+        Ok(done) => done,
+        Err(err) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(err);
+        }
+    };
+    let bytes = std::fs::metadata(&args.out)?.len();
+    println!(
+        "backup written to {}: {} accounts, {} documents, {} records, {} bytes, data format {}, taken {}",
+        args.out.display(),
+        summary.users,
+        summary.documents,
+        summary.records,
+        bytes,
+        summary.header.data_format,
+        via.describe()
+    );
+    Ok(())
+}
+
+fn partial_path(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_owned();
+    name.push(".partial");
+    out.with_file_name(name)
+}
+
+async fn take_backup(data_dir: &Path, partial: &Path) -> Result<Via, AdminError> {
+    let file = private_file(partial)?;
+    if let Some(stream) = socket::connect(data_dir).await? {
+        let mut out = tokio::fs::File::from_std(file);
+        socket::fetch_backup(stream, &mut out).await?;
+        out.sync_all().await?;
+        return Ok(Via::Server);
+    }
+    let ctx = Context::open(data_dir)?;
+    let mut out = std::io::BufWriter::new(file);
+    backup::write(&ctx.store, &mut out)?;
+    out.into_inner()
+        .map_err(|err| err.into_error())?
+        .sync_all()?;
+    ctx.close().await?;
+    Ok(Via::Direct)
+}
+
+/// A new file only its owner can read: a backup or an export holds notes.
+fn private_file(path: &Path) -> Result<std::fs::File, AdminError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    Ok(std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|err| {
+            std::io::Error::new(
+                err.kind(),
+                format!("cannot create {}: {err}", path.display()),
+            )
+        })?)
+}
+
+pub fn restore(args: RestoreArgs) -> Result<(), AdminError> {
+    let summary = runtime()?.block_on(backup::restore(&args.from, &args.data_dir))?;
+    println!(
+        "restored {} into {}: {} accounts, {} documents, {} records, data format {} (taken {}); \
+         start the server on it; each device syncs in full once",
+        args.from.display(),
+        args.data_dir.display(),
+        summary.users,
+        summary.documents,
+        summary.records,
+        summary.header.data_format,
+        summary.header.created_at,
+    );
+    Ok(())
+}
+
+pub fn user(args: UserArgs) -> Result<(), AdminError> {
+    let data_dir = args.dir.resolve()?;
+    let runtime = runtime()?;
+    match args.command {
+        UserCommand::List { json } => {
+            let (users, _): (Vec<UserSummary>, _) =
+                runtime.block_on(ask(&data_dir, Request::ListUsers))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&users).expect("summaries serialise")
+                );
+            } else {
+                print_table(&users);
+            }
+        }
+        UserCommand::Disable { user } => {
+            let (done, via): (Toggled, _) =
+                runtime.block_on(ask(&data_dir, Request::Disable { user }))?;
+            let how = if done.changed {
+                "disabled"
+            } else {
+                "was already disabled"
+            };
+            println!(
+                "{} ({}) {how}; every device signed out, {}",
+                done.user.email,
+                done.user.id,
+                via.describe()
+            );
+        }
+        UserCommand::Enable { user } => {
+            let (done, via): (Toggled, _) =
+                runtime.block_on(ask(&data_dir, Request::Enable { user }))?;
+            let how = if done.changed {
+                "enabled"
+            } else {
+                "was not disabled"
+            };
+            println!(
+                "{} ({}) {how}, {}",
+                done.user.email,
+                done.user.id,
+                via.describe()
+            );
+        }
+        UserCommand::Delete { user, yes } => {
+            if !yes {
+                return Err(AdminError::Unconfirmed(format!(
+                    "deleting {user} removes every document it owns for good; \
+                     run again with --yes to confirm"
+                )));
+            }
+            let (done, via): (Deleted, _) =
+                runtime.block_on(ask(&data_dir, Request::Delete { user }))?;
+            println!(
+                "deleted account {}: {} documents and {} devices purged, {}",
+                done.id,
+                done.documents,
+                done.devices,
+                via.describe()
+            );
+        }
+        UserCommand::Export { user, out } => {
+            if super::has_entries(&out)? {
+                return Err(AdminError::OutputExists(out.display().to_string()));
+            }
+            let (export, via): (Export, _) =
+                runtime.block_on(ask(&data_dir, Request::Export { user }))?;
+            write_export(&export, &out)?;
+            println!(
+                "exported {} ({}): {} documents into {}, {}",
+                export.account.email,
+                export.account.id,
+                export.documents.len(),
+                out.display(),
+                via.describe()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Sends `request` to the running server, or carries it out directly.
+async fn ask<T: DeserializeOwned>(
+    data_dir: &Path,
+    request: Request,
+) -> Result<(T, Via), AdminError> {
+    let (value, via) = match socket::connect(data_dir).await? {
+        Some(stream) => (socket::call(stream, &request).await?, Via::Server),
+        None => {
+            let ctx = Context::open(data_dir)?;
+            let result = socket::perform(&ctx, request).await;
+            ctx.close().await?;
+            (result?, Via::Direct)
+        }
+    };
+    let parsed =
+        serde_json::from_value(value).map_err(|err| AdminError::Protocol(err.to_string()))?;
+    Ok((parsed, via))
+}
+
+fn print_table(users: &[UserSummary]) {
+    let width = users
+        .iter()
+        .map(|u| u.email.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    println!(
+        "{:width$}  {:32}  {:8}  {:>7}  {:>9}  created",
+        "email", "user id", "status", "devices", "documents"
+    );
+    for user in users {
+        let status = match user.status {
+            super::users::Status::Active => "active",
+            super::users::Status::Disabled => "disabled",
+        };
+        println!(
+            "{:width$}  {:32}  {:8}  {:>7}  {:>9}  {}",
+            user.email, user.id, status, user.devices, user.documents, user.created_at
+        );
+    }
+    println!("{} accounts", users.len());
+}
+
+const EXPORT_README: &str = "\
+This is everything the Fieldbook server holds about one account.
+
+account.json      the account (email, ID, status, when created), its devices
+                  (name, when added, when last seen), and when this was exported
+documents/ID.json the current content of each document, as JSON
+documents/ID.automerge
+                  the same document with its whole editing history, in
+                  Automerge's binary format (https://automerge.org), which any
+                  Automerge library can open
+
+The document named in account.json as rootDocUrl lists the entries; each
+other document is one entry or draft.
+";
+
+fn write_export(export: &Export, out: &Path) -> Result<(), AdminError> {
+    super::create_private_dir(&out.join("documents"))?;
+    let write = |path: PathBuf, bytes: &[u8]| -> Result<(), AdminError> {
+        private_file(&path)?.write_all(bytes)?;
+        Ok(())
+    };
+    let account = serde_json::json!({
+        "account": export.account,
+        "devices": export.device_list,
+        "exportedAt": export.exported_at,
+    });
+    write(out.join("account.json"), &pretty(&account))?;
+    write(out.join("README.txt"), EXPORT_README.as_bytes())?;
+    for doc in &export.documents {
+        let binary = base64::engine::general_purpose::STANDARD
+            .decode(&doc.automerge)
+            .map_err(|err| AdminError::Protocol(err.to_string()))?;
+        // IDs are base58: safe as file names.
+        write(
+            out.join("documents").join(format!("{}.automerge", doc.id)),
+            &binary,
+        )?;
+        write(
+            out.join("documents").join(format!("{}.json", doc.id)),
+            &pretty(&doc.content),
+        )?;
+    }
+    Ok(())
+}
+
+fn pretty(value: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).expect("JSON values serialise");
+    bytes.push(b'\n');
+    bytes
+}
