@@ -26,12 +26,15 @@ function jsonLines<T>(text: string): T[] {
 
 const found = (text: string) => findIdentifyingDetails(text).map((f) => [f.kind, f.text]);
 
-describe("conformance with the Rust engine", () => {
-  const corpus = jsonLines<{ id: string; text: string }>(fixture("anonymisation_corpus.jsonl"));
-  const expected = jsonLines<{ id: string; flags: Flag[] }>(fixture("anonymisation_expected.jsonl"));
+describe.each([
+  ["anonymisation_corpus.jsonl", "anonymisation_expected.jsonl"],
+  ["anonymisation_heldout.jsonl", "anonymisation_heldout_expected.jsonl"],
+])("conformance with the Rust engine on %s", (corpusFile, expectedFile) => {
+  const corpus = jsonLines<{ id: string; text: string }>(fixture(corpusFile));
+  const expected = jsonLines<{ id: string; flags: Flag[] }>(fixture(expectedFile));
 
-  test("the corpus and the expected output are the same snippets", () => {
-    expect(corpus.length).toBeGreaterThanOrEqual(150);
+  test("the snippets and the expected output line up", () => {
+    expect(corpus.length).toBeGreaterThanOrEqual(100);
     expect(expected.map((e) => e.id)).toEqual(corpus.map((s) => s.id));
   });
 
@@ -43,8 +46,8 @@ describe("conformance with the Rust engine", () => {
         flags: byId.get(snippet.id),
       });
     }
-    // Not vacuous: the corpus has well over a hundred flags.
-    expect(expected.flatMap((e) => e.flags).length).toBeGreaterThan(100);
+    // Not vacuous: each file has dozens of flags.
+    expect(expected.flatMap((e) => e.flags).length).toBeGreaterThan(50);
   });
 });
 
