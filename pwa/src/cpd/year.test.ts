@@ -3,6 +3,7 @@ import {
   currentRegistrationYear,
   daysBetween,
   daysLeft,
+  deadlineMessage,
   deadlineOf,
   hasEnded,
   isInYear,
@@ -224,5 +225,18 @@ describe("years with entries", () => {
     expect(yearsWithEntries([], now).map((y) => y.label)).toEqual(["2025–26"]);
     expect(yearsWithEntries(["2027-01-01"], now).map((y) => y.label)).toEqual(["2025–26"]);
     expect(pastYearsWithEntries(["2026-01-01"], now)).toEqual([]);
+  });
+});
+
+describe("deadline in words", () => {
+  const year = registrationYear(2025);
+
+  test("days, the last day, passed, not started", () => {
+    expect(deadlineMessage(year, at("2026-11-01T12:00:00Z"))).toBe("29 days left to renew (by 23:59 on 30 November, UK time).");
+    expect(deadlineMessage(year, at("2026-11-29T12:00:00Z"))).toBe("1 day left to renew (by 23:59 on 30 November, UK time).");
+    expect(deadlineMessage(year, at("2026-11-30T00:00:00Z"))).toBe("Last day: renew by 23:59 tonight (UK time).");
+    expect(deadlineMessage(year, at("2026-11-30T23:59:30Z"))).toBe("Last day: renew by 23:59 tonight (UK time).");
+    expect(deadlineMessage(year, at("2026-12-01T00:00:00Z"))).toBe("The deadline for 2025–26 (23:59 on 30 November 2026) has passed.");
+    expect(deadlineMessage(year, at("2025-11-20T00:00:00Z"))).toBe("This registration year starts on 1 December 2025.");
   });
 });

@@ -241,3 +241,17 @@ export function pastYearsWithEntries(dates: Iterable<string | null | undefined>,
   const current = currentRegistrationYear(now);
   return yearsWithEntries(dates, now).filter((year) => year.startYear < current.startYear);
 }
+
+/**
+ * The time left, in words, for the dashboard: "120 days left to renew (by
+ * 23:59 on 30 November)", "1 day left …", "Last day: renew by 23:59 tonight",
+ * "The deadline has passed". A year not begun yet says when it starts.
+ */
+export function deadlineMessage(year: RegistrationYear, now: Date): string {
+  const today = ukDateOf(now);
+  if (today < year.start) return `This registration year starts on 1 December ${year.startYear}.`;
+  if (today > year.end) return `The deadline for ${year.label} (23:59 on 30 November ${year.startYear + 1}) has passed.`;
+  const days = daysLeft(year, now);
+  if (days === 0) return "Last day: renew by 23:59 tonight (UK time).";
+  return `${days === 1 ? "1 day" : `${days} days`} left to renew (by 23:59 on 30 November, UK time).`;
+}
