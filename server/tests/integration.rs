@@ -1,6 +1,7 @@
 //! Integration tests: the real server on 127.0.0.1:0, exercised through its
 //! HTTP API and the automerge-repo sync protocol, one test binary.
 
+mod admin;
 mod check_text;
 mod convergence;
 mod crash;

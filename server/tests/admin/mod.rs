@@ -1,0 +1,644 @@
+//! Operations against the real server and the real `fieldbook` binary:
+//! a backup taken while devices sync flat out, restored into an empty
+//! directory, holds every change acknowledged before the backup began; the
+//! `user` subcommands list, disable, enable, export and delete accounts,
+//! through the running server's admin socket or, with the server stopped,
+//! on the data directory directly; the data format version is stamped at
+//! first start and a newer one is refused.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
+use fieldbook_server::store::{SledStore, Store};
+use fieldbook_shared::wire::Message;
+use fieldbook_shared::DocumentId;
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+use super::support::sim::{edit_entry, has_all, new_entry, Link, Rng};
+use super::support::*;
+use super::{doc_with_text, text_of};
+
+const DEVICES: usize = 3;
+const ENTRIES: usize = 4;
+
+/// Runs `fieldbook ARGS --data-dir DIR` and returns what it printed.
+async fn fieldbook(args: &[&str], data_dir: &Path) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("FIELDBOOK_DATA_DIR")
+        .env_remove("FIELDBOOK_CONFIG")
+        .output()
+        .await
+        .unwrap()
+}
+
+/// Runs a command that must succeed; returns its standard output.
+async fn fieldbook_ok(args: &[&str], data_dir: &Path) -> String {
+    let output = fieldbook(args, data_dir).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "fieldbook {args:?} failed: {}{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// Runs a command that must fail; returns its standard error.
+async fn fieldbook_fails(args: &[&str], data_dir: &Path) -> String {
+    let output = fieldbook(args, data_dir).await;
+    assert!(
+        !output.status.success(),
+        "fieldbook {args:?} should have failed: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+async fn login_status(server: &TestServer, email: &str) -> u16 {
+    client()
+        .post(server.url("/api/auth/login"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn register_status(server: &TestServer, email: &str) -> u16 {
+    client()
+        .post(server.url("/api/auth/register"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn me_status(server: &TestServer, token: &str) -> u16 {
+    client()
+        .get(server.url("/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn users_json(data_dir: &Path) -> Vec<Value> {
+    let out = fieldbook_ok(&["user", "list", "--json"], data_dir).await;
+    serde_json::from_str(&out).unwrap()
+}
+
+fn user_by_email<'a>(users: &'a [Value], email: &str) -> &'a Value {
+    users
+        .iter()
+        .find(|user| user["email"] == email)
+        .unwrap_or_else(|| panic!("{email} not listed in {users:?}"))
+}
+
+// ------------------------------------------------------ backup under load
+
+/// What the devices and the test share.
+#[derive(Default)]
+struct Shared {
+    /// Every head the server announced, per document: all acknowledged.
+    acked: Mutex<HashMap<DocumentId, HashSet<ChangeHash>>>,
+    /// Sync messages heard from the server.
+    heard: AtomicU64,
+    progress: Notify,
+    edits: AtomicU64,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn record(&self, doc_id: DocumentId, heads: &[ChangeHash]) {
+        self.acked
+            .lock()
+            .unwrap()
+            .entry(doc_id)
+            .or_default()
+            .extend(heads.iter().copied());
+        self.heard.fetch_add(1, SeqCst);
+        self.progress.notify_waiters();
+    }
+
+    async fn wait_for_heard(&self, target: u64) {
+        loop {
+            let progressed = self.progress.notified();
+            if self.heard.load(SeqCst) >= target {
+                return;
+            }
+            tokio::time::timeout(WAIT, progressed)
+                .await
+                .expect("devices keep syncing");
+        }
+    }
+}
+
+struct Entry {
+    id: DocumentId,
+    doc: Automerge,
+    state: sync::State,
+}
+
+/// One device: edits a random entry, syncs until the server acknowledges
+/// it, and again, until told to stop.
+async fn device(
+    addr: SocketAddr,
+    index: usize,
+    token: String,
+    base: Vec<(DocumentId, Vec<u8>)>,
+    shared: Arc<Shared>,
+) {
+    let mut rng = Rng::new(1 + index as u64);
+    let peer_id = format!("load-device-{index}");
+    let mut link = Link::connect(addr, &token, &peer_id, Some(format!("load-{index}")))
+        .await
+        .expect("the server is up");
+    let mut docs: Vec<Entry> = base
+        .iter()
+        .map(|(id, bytes)| {
+            let mut doc = Automerge::load(bytes).unwrap();
+            doc.set_actor(ActorId::from(rng.bytes::<16>()));
+            Entry {
+                id: *id,
+                doc,
+                state: sync::State::new(),
+            }
+        })
+        .collect();
+    while !shared.stop.load(SeqCst) {
+        let i = rng.below(docs.len());
+        if edit_entry(&mut docs[i].doc, &mut rng, &peer_id).is_some() {
+            shared.edits.fetch_add(1, SeqCst);
+        }
+        let Entry { id, doc, state } = &mut docs[i];
+        link.offer(*id, doc, state).await.unwrap();
+        while docs[i].state.shared_heads != docs[i].doc.get_heads() {
+            match link.recv().await.expect("the server stays up") {
+                Message::Sync {
+                    document_id, data, ..
+                } => {
+                    let message = sync::Message::decode(&data).unwrap();
+                    shared.record(document_id, &message.heads);
+                    let replica = docs
+                        .iter_mut()
+                        .find(|r| r.id == document_id)
+                        .expect("only our entries");
+                    replica
+                        .doc
+                        .receive_sync_message(&mut replica.state, message)
+                        .unwrap();
+                    let Entry { id, doc, state } = replica;
+                    link.offer(*id, doc, state).await.unwrap();
+                }
+                other => panic!("device {index} got {other:?}"),
+            }
+        }
+    }
+    link.close().await;
+}
+
+/// Fetches `doc_id` whole from `link`'s server.
+async fn fetch(link: &mut Link, doc_id: DocumentId) -> Automerge {
+    let mut doc = Automerge::new();
+    let mut state = sync::State::new();
+    link.offer(doc_id, &doc, &mut state).await.unwrap();
+    loop {
+        match link.recv().await.expect("the server is up") {
+            Message::Sync {
+                document_id, data, ..
+            } if document_id == doc_id => {
+                let message = sync::Message::decode(&data).unwrap();
+                doc.receive_sync_message(&mut state, message).unwrap();
+                link.offer(doc_id, &doc, &mut state).await.unwrap();
+                if state
+                    .their_heads
+                    .as_deref()
+                    .is_some_and(|theirs| has_all(&doc, theirs))
+                {
+                    return doc;
+                }
+            }
+            Message::Sync { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_under_sync_load_restores_every_change_acknowledged_before_it_began() {
+    let server = TestServer::start().await;
+    register(&server, "load@example.org").await;
+    let mut tokens = Vec::new();
+    for _ in 0..=DEVICES {
+        tokens.push(login(&server, "load@example.org").await.token);
+    }
+    let verifier_token = tokens[DEVICES].clone();
+
+    // Every device starts from the same entries, uploaded first.
+    let mut rng = Rng::new(42);
+    let base: Vec<(DocumentId, Vec<u8>)> = (0..ENTRIES)
+        .map(|_| {
+            let id = DocumentId::from_bytes(rng.bytes());
+            (id, new_entry(ActorId::from(rng.bytes::<16>())).save())
+        })
+        .collect();
+    let mut uploader = Peer::join(&server, &verifier_token, "uploader").await;
+    for (id, bytes) in &base {
+        let mut replica = Replica::new(*id, Automerge::load(bytes).unwrap());
+        assert_eq!(
+            replica.sync_until(&mut uploader, |_| true).await,
+            Outcome::Synced
+        );
+    }
+    drop(uploader);
+
+    let shared = Arc::new(Shared::default());
+    let devices: Vec<_> = (0..DEVICES)
+        .map(|index| {
+            tokio::spawn(device(
+                server.addr,
+                index,
+                tokens[index].clone(),
+                base.clone(),
+                shared.clone(),
+            ))
+        })
+        .collect();
+
+    // Under way: then everything acknowledged so far must be in the backup.
+    shared.wait_for_heard(40).await;
+    let acknowledged = shared.acked.lock().unwrap().clone();
+    let edits_before = shared.edits.load(SeqCst);
+    let backup_dir = tempfile::tempdir().unwrap();
+    let backup_file = backup_dir.path().join("fieldbook.backup");
+    let out = fieldbook_ok(
+        &["backup", "--out", backup_file.to_str().unwrap()],
+        &server.data_dir,
+    )
+    .await;
+    let edits_during = shared.edits.load(SeqCst) - edits_before;
+    assert!(out.contains("by the running server"), "{out}");
+    assert!(
+        edits_during > 0,
+        "devices kept editing while the backup was taken"
+    );
+    let mode = std::fs::metadata(&backup_file)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the backup is readable by its owner only"
+    );
+
+    shared.stop.store(true, SeqCst);
+    for device in devices {
+        tokio::time::timeout(WAIT, device).await.unwrap().unwrap();
+    }
+    let original_storage_id = Peer::join(&server, &verifier_token, "before")
+        .await
+        .server_storage_id;
+    server.stop().await;
+
+    let restored_dir = backup_dir.path().join("restored");
+    fieldbook_ok(
+        &["restore", "--from", backup_file.to_str().unwrap()],
+        &restored_dir,
+    )
+    .await;
+    let restored = TestServer::start_in(&restored_dir, |_| {}).await;
+    // Sessions come back with the data; the server is a new storage peer,
+    // so every device syncs in full once.
+    let peer = Peer::join(&restored, &verifier_token, "after").await;
+    assert_ne!(peer.server_storage_id, original_storage_id);
+    drop(peer);
+    let mut link = Link::connect(restored.addr, &verifier_token, "verifier", None)
+        .await
+        .expect("the restored server accepts the old session");
+    let mut checked = 0;
+    for (doc_id, heads) in &acknowledged {
+        let doc = fetch(&mut link, *doc_id).await;
+        let lost: Vec<_> = heads
+            .iter()
+            .filter(|head| doc.get_change_by_hash(head).is_none())
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "{} of {} acknowledged heads of {doc_id} missing after restore",
+            lost.len(),
+            heads.len()
+        );
+        checked += heads.len();
+    }
+    assert!(checked > 0);
+    link.close().await;
+    println!(
+        "backup under load: {edits_during} edits while the backup was taken; \
+         {checked} heads acknowledged before it began, all restored"
+    );
+    restored.stop().await;
+}
+
+// ------------------------------------------------------------------ users
+
+#[tokio::test]
+async fn user_commands_list_disable_enable_export_and_delete_on_the_running_server() {
+    let server = TestServer::start().await;
+    let data_dir = server.data_dir.clone();
+    let dir = data_dir.as_path();
+    let (sam, sam_phone) = account_and_session(&server, "sam@example.org").await;
+    let (_, alex_phone) = account_and_session(&server, "alex@example.org").await;
+    let entry_id = random_doc_id();
+    let mut entry = Replica::new(
+        entry_id,
+        doc_with_text("learning", "What I learnt on the visit"),
+    );
+    let mut phone = Peer::join(&server, &sam_phone.token, "sam-phone").await;
+    assert_eq!(
+        entry.sync_until(&mut phone, |_| true).await,
+        Outcome::Synced
+    );
+
+    let users = users_json(dir).await;
+    assert_eq!(users.len(), 2);
+    let listed = user_by_email(&users, "sam@example.org");
+    assert_eq!(listed["id"], sam.user_id.as_str());
+    assert_eq!(listed["status"], "active");
+    assert_eq!(listed["devices"], 1);
+    assert_eq!(listed["documents"], 2, "the root document and the entry");
+
+    // Disabled: signed out, socket closed, cannot sign in or sync, and the
+    // email cannot be taken by someone else meanwhile.
+    let out = fieldbook_ok(&["user", "disable", "sam@example.org"], dir).await;
+    assert!(out.contains("disabled"), "{out}");
+    assert!(out.contains("by the running server"), "{out}");
+    loop {
+        match phone.recv().await {
+            None => break,
+            Some(Message::Sync { .. }) => continue,
+            Some(other) => panic!("a disabled user's socket got {other:?}"),
+        }
+    }
+    assert_eq!(login_status(&server, "sam@example.org").await, 401);
+    assert_eq!(me_status(&server, &sam_phone.token).await, 401);
+    let mut upgrade =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            server.ws_url(),
+        )
+        .unwrap();
+    upgrade.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", sam_phone.token).parse().unwrap(),
+    );
+    assert!(
+        tokio_tungstenite::connect_async(upgrade).await.is_err(),
+        "a disabled user's sync upgrade is refused"
+    );
+    assert_eq!(register_status(&server, "sam@example.org").await, 409);
+    assert_eq!(me_status(&server, &alex_phone.token).await, 200);
+    let users = users_json(dir).await;
+    assert_eq!(
+        user_by_email(&users, "sam@example.org")["status"],
+        "disabled"
+    );
+    assert_eq!(
+        user_by_email(&users, "alex@example.org")["status"],
+        "active"
+    );
+
+    // Enabled again (by user ID this time): signs in and syncs.
+    let out = fieldbook_ok(&["user", "enable", &sam.user_id], dir).await;
+    assert!(out.contains("enabled"), "{out}");
+    let laptop = login(&server, "sam@example.org").await;
+    let mut peer = Peer::join(&server, &laptop.token, "sam-laptop").await;
+    let mut copy = Replica::empty(entry_id);
+    copy.sync_until(&mut peer, |doc| text_of(doc, "learning").is_some())
+        .await;
+    assert_eq!(
+        text_of(&copy.doc, "learning").unwrap(),
+        "What I learnt on the visit"
+    );
+    drop(peer);
+
+    // Export: the account, and each document as Automerge binary and JSON.
+    let export_root = tempfile::tempdir().unwrap();
+    let export = export_root.path().join("sam");
+    let out = fieldbook_ok(
+        &[
+            "user",
+            "export",
+            "sam@example.org",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+        dir,
+    )
+    .await;
+    assert!(out.contains("2 documents"), "{out}");
+    let account: Value =
+        serde_json::from_slice(&std::fs::read(export.join("account.json")).unwrap()).unwrap();
+    assert_eq!(account["account"]["email"], "sam@example.org");
+    assert_eq!(account["account"]["rootDocUrl"], sam.root.to_url());
+    assert_eq!(account["devices"][0]["name"], "Test phone");
+    let entry_json: Value = serde_json::from_slice(
+        &std::fs::read(export.join(format!("documents/{entry_id}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(entry_json["learning"], "What I learnt on the visit");
+    assert_eq!(entry_json["type"], "fieldbook/entry");
+    let binary = std::fs::read(export.join(format!("documents/{entry_id}.automerge"))).unwrap();
+    assert_eq!(
+        Automerge::load(&binary).unwrap().get_heads(),
+        entry.doc.get_heads(),
+        "the binary holds the whole history"
+    );
+    let root_json: Value = serde_json::from_slice(
+        &std::fs::read(export.join(format!("documents/{}.json", sam.root))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(root_json["type"], "fieldbook/root");
+    let mode = std::fs::metadata(export.join("account.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // An export never overwrites.
+    let err = fieldbook_fails(
+        &[
+            "user",
+            "export",
+            "sam@example.org",
+            "--out",
+            export.to_str().unwrap(),
+        ],
+        dir,
+    )
+    .await;
+    assert!(err.contains("not empty"), "{err}");
+
+    // Deletion needs confirming, then purges everything.
+    let err = fieldbook_fails(&["user", "delete", "sam@example.org"], dir).await;
+    assert!(err.contains("--yes"), "{err}");
+    assert_eq!(login_status(&server, "sam@example.org").await, 200);
+    let out = fieldbook_ok(&["user", "delete", "sam@example.org", "--yes"], dir).await;
+    assert!(out.contains("2 documents"), "{out}");
+    assert_eq!(login_status(&server, "sam@example.org").await, 401);
+    assert_eq!(me_status(&server, &laptop.token).await, 401);
+    let err = fieldbook_fails(&["user", "disable", "sam@example.org"], dir).await;
+    assert!(err.contains("no account"), "{err}");
+    // The address is free again; the new account does not get the old entry.
+    let (_, new_sam) = account_and_session(&server, "sam@example.org").await;
+    let mut peer = Peer::join(&server, &new_sam.token, "new-sam").await;
+    assert_eq!(
+        Replica::empty(entry_id)
+            .sync_until(&mut peer, |_| false)
+            .await,
+        Outcome::Unavailable
+    );
+    assert_eq!(me_status(&server, &alex_phone.token).await, 200);
+    let users = users_json(dir).await;
+    assert_eq!(users.len(), 2);
+    assert_ne!(
+        user_by_email(&users, "sam@example.org")["id"],
+        sam.user_id.as_str()
+    );
+
+    // On disk: nothing of the old account but the bare tombstones.
+    let _dir = server.stop().await;
+    let store = SledStore::open(dir).unwrap();
+    let leftovers: Vec<String> = store
+        .scan_prefix(b"")
+        .unwrap()
+        .into_iter()
+        .map(|(key, value)| {
+            (
+                String::from_utf8_lossy(&key).into_owned(),
+                String::from_utf8_lossy(&value).into_owned(),
+            )
+        })
+        .filter(|(key, value)| {
+            let about_sam = key.contains(&sam.user_id)
+                || key.contains(&entry_id.to_string())
+                || key.contains(&sam.root.to_string())
+                || value.contains(&sam.user_id);
+            about_sam && !key.starts_with("doc-tomb/")
+        })
+        .map(|(key, _)| key)
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+    assert!(store
+        .get(format!("doc-tomb/{entry_id}").as_bytes())
+        .unwrap()
+        .is_some());
+}
+
+#[tokio::test]
+async fn with_no_server_running_the_commands_open_the_data_directory_themselves() {
+    let server = TestServer::start().await;
+    let (_, kim_phone) = account_and_session(&server, "kim@example.org").await;
+    let dir = server.stop().await.unwrap();
+    let data_dir = dir.path();
+
+    let out = fieldbook_ok(&["user", "list"], data_dir).await;
+    assert!(out.contains("kim@example.org"), "{out}");
+    assert!(out.contains("active"), "{out}");
+    let out = fieldbook_ok(&["user", "disable", "kim@example.org"], data_dir).await;
+    assert!(out.contains("no server was running"), "{out}");
+
+    let files = tempfile::tempdir().unwrap();
+    let backup_file = files.path().join("b");
+    let out = fieldbook_ok(
+        &["backup", "--out", backup_file.to_str().unwrap()],
+        data_dir,
+    )
+    .await;
+    assert!(out.contains("no server was running"), "{out}");
+    assert!(out.contains("1 accounts"), "{out}");
+    // A backup never overwrites.
+    let err = fieldbook_fails(
+        &["backup", "--out", backup_file.to_str().unwrap()],
+        data_dir,
+    )
+    .await;
+    assert!(err.contains("already exists"), "{err}");
+
+    // Restore refuses a directory with anything in it, and a damaged file.
+    let err = fieldbook_fails(
+        &["restore", "--from", backup_file.to_str().unwrap()],
+        data_dir,
+    )
+    .await;
+    assert!(err.contains("not empty"), "{err}");
+    let mut bytes = std::fs::read(&backup_file).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 1;
+    let damaged = files.path().join("damaged");
+    std::fs::write(&damaged, bytes).unwrap();
+    let target = files.path().join("from-damaged");
+    let err = fieldbook_fails(&["restore", "--from", damaged.to_str().unwrap()], &target).await;
+    assert!(err.contains("damaged"), "{err}");
+    assert!(!target.exists(), "nothing written from a damaged backup");
+
+    // The restored data is the data: the account is still disabled.
+    let restored_dir = files.path().join("restored");
+    let out = fieldbook_ok(
+        &["restore", "--from", backup_file.to_str().unwrap()],
+        &restored_dir,
+    )
+    .await;
+    assert!(out.contains("1 accounts"), "{out}");
+    let restored = TestServer::start_in(&restored_dir, |_| {}).await;
+    assert_eq!(login_status(&restored, "kim@example.org").await, 401);
+    fieldbook_ok(&["user", "enable", "kim@example.org"], &restored_dir).await;
+    assert_eq!(login_status(&restored, "kim@example.org").await, 200);
+    // Disabling signed the old device out for good.
+    assert_eq!(me_status(&restored, &kim_phone.token).await, 401);
+    restored.stop().await;
+}
+
+// ------------------------------------------------------------ data format
+
+#[tokio::test]
+async fn the_data_format_is_stamped_at_first_start_and_a_newer_one_is_refused() {
+    let server = TestServer::start().await;
+    let dir = server.stop().await.unwrap();
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        let version = store.get(b"server/format-version").unwrap().unwrap();
+        assert_eq!(
+            version,
+            fieldbook_server::admin::format::CURRENT
+                .to_string()
+                .as_bytes()
+        );
+        store.put(b"server/format-version", b"99").unwrap();
+        store.flush().await.unwrap();
+    }
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .output();
+    let output = tokio::time::timeout(WAIT, output).await.unwrap().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("format version 99"), "{stderr}");
+    assert!(stderr.contains("newer Fieldbook"), "{stderr}");
+}
