@@ -145,9 +145,16 @@ test("bad rules are refused", () => {
   expect(() => createDetector(spec({ pattern: "{nope}" }))).toThrow(/no fragment or list called \{nope\}/);
   expect(() => createDetector(spec({ pattern: "a(" }))).toThrow(RulesError);
   expect(() => createDetector(spec({ pattern: "a", group: 1 }))).toThrow(/no capture group 1/);
+  expect(() => createDetector(spec({ pattern: "(a)", require_group_in: [{ group: 2, lists: ["l"] }] }))).toThrow(
+    /no capture group 2/,
+  );
   expect(() => createDetector(spec({ pattern: "a*" }))).toThrow(/matches empty/);
   expect(() => createDetector(spec({ pattern: "a", trim_leading: ["none"] }))).toThrow(/no list called none/);
   expect(() => createDetector(spec({ pattern: "a", frobnicate: true }))).toThrow(/unknown field frobnicate/);
   const flags = createDetector(spec({ pattern: "{l} [0-9]{2}{f}" })).find("Mrs 12x");
   expect(flags.map((f) => f.text)).toEqual(["Mrs 12x"]);
+  const lookedUp = createDetector(
+    spec({ pattern: "([A-Z][a-z]+) [0-9]", require_group_in: [{ group: 1, lists: ["l"] }] }),
+  ).find("Mrs 1, Mr 2, Dr 3");
+  expect(lookedUp.map((f) => f.text)).toEqual(["Mrs 1", "Mr 2"]);
 });

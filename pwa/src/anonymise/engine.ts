@@ -60,6 +60,7 @@ export interface RuleSpec {
   trim_trailing?: string[];
   reject_if_any_word_in?: string[];
   reject_if_all_words_in?: string[];
+  require_group_in?: { group: number; lists: string[] }[];
   why: string;
 }
 
@@ -91,6 +92,7 @@ interface Rule {
   trimTrailing: Set<string>;
   rejectIfAny: Set<string>;
   rejectIfAll: Set<string>;
+  require: [number, Set<string>][];
   why: string;
 }
 
@@ -112,8 +114,10 @@ const RULE_KEYS = [
   "trim_trailing",
   "reject_if_any_word_in",
   "reject_if_all_words_in",
+  "require_group_in",
   "why",
 ];
+const REQUIREMENT_KEYS = ["group", "lists"];
 
 function onlyKeys(value: object, allowed: string[], where: string): void {
   for (const key of Object.keys(value)) {
@@ -189,8 +193,23 @@ function wordSet(rule: string, names: string[] | undefined, lists: Record<string
   return set;
 }
 
-function captureGroups(regex: RegExp): number {
-  return new RegExp(`${regex.source}|`, regex.flags.replace("g", "")).exec("")!.length - 1;
+/**
+ * Counts the capture groups of a pattern by reading it: compiling a second
+ * RegExp to count them doubled the cost of the first check on a phone.
+ */
+function captureGroups(pattern: string): number {
+  let count = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "\\") i++;
+    else if (inClass) inClass = c !== "]";
+    else if (c === "[") inClass = true;
+    else if (c === "(" && (pattern[i + 1] !== "?" || (pattern[i + 2] === "<" && !"=!".includes(pattern[i + 3])))) {
+      count++;
+    }
+  }
+  return count;
 }
 
 /**
@@ -236,9 +255,13 @@ export function createDetector(spec: RulesSpec): Detector {
     if (validator !== null && validator !== "nhs_mod11" && validator !== "uk_phone") {
       throw new RulesError(`rule ${r.id}: unknown validator ${validator}`);
     }
-    const regex = compile(r.id, expand(r.id, r.pattern, spec.fragments, spec.lists), r.ignore_case ?? false);
+    const pattern = expand(r.id, r.pattern, spec.fragments, spec.lists);
+    const regex = compile(r.id, pattern, r.ignore_case ?? false);
     const group = r.group ?? 0;
-    if (group > captureGroups(regex)) throw new RulesError(`rule ${r.id}: the pattern has no capture group ${group}`);
+    const requirements = r.require_group_in ?? [];
+    for (const g of [group, ...requirements.map((q) => q.group)]) {
+      if (g > captureGroups(pattern)) throw new RulesError(`rule ${r.id}: the pattern has no capture group ${g}`);
+    }
     regex.lastIndex = 0;
     if (regex.test("")) throw new RulesError(`rule ${r.id}: the pattern matches empty text`);
     return {
@@ -251,6 +274,10 @@ export function createDetector(spec: RulesSpec): Detector {
       trimTrailing: wordSet(r.id, r.trim_trailing, spec.lists),
       rejectIfAny: wordSet(r.id, r.reject_if_any_word_in, spec.lists),
       rejectIfAll: wordSet(r.id, r.reject_if_all_words_in, spec.lists),
+      require: requirements.map((q): [number, Set<string>] => {
+        onlyKeys(q, REQUIREMENT_KEYS, `rule ${r.id}: require_group_in`);
+        return [q.group, wordSet(r.id, q.lists, spec.lists)];
+      }),
       why: r.why,
     };
   });
@@ -296,6 +323,10 @@ export function createDetector(spec: RulesSpec): Detector {
   }
 
   function accept(rule: Rule, text: string, match: RegExpExecArray): [number, number] | null {
+    for (const [group, words] of rule.require) {
+      const text = match[group];
+      if (text === undefined || !words.has(text)) return null;
+    }
     const span = match.indices?.[rule.group];
     if (span === undefined) return null;
     let [start, end] = span;

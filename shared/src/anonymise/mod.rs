@@ -12,8 +12,8 @@
 //! 1. `{name}` placeholders in its pattern are replaced by a fragment (a
 //!    pattern) or a list (its entries escaped, longest first, as alternatives).
 //! 2. The pattern is searched from the start; a match must not touch a word
-//!    character (`word_char`) on either side, must pass the rule's validator,
-//!    prefix, trimming and word-list checks; the flagged span is the whole
+//!    character (`word_char`) on either side, must pass the rule's group
+//!    look-ups, validator, prefix, trimming and word-list checks; the flagged span is the whole
 //!    match or the rule's capture group. After an accepted match the search
 //!    goes on from its end, after a rejected one from the next character.
 //! 3. Rules are in priority order: a flag that overlaps an earlier flag, or a
@@ -175,7 +175,19 @@ struct RuleFile {
     reject_if_any_word_in: Vec<String>,
     #[serde(default)]
     reject_if_all_words_in: Vec<String>,
+    #[serde(default)]
+    require_group_in: Vec<GroupRequirement>,
     why: String,
+}
+
+/// A capture group whose text must be one of the words in the lists: lets a
+/// rule match any capitalised word and look it up, rather than compiling a
+/// thousand names into the pattern (slow to compile in a phone's browser).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupRequirement {
+    group: usize,
+    lists: Vec<String>,
 }
 
 /// Checks that need arithmetic rather than a pattern.
@@ -196,6 +208,7 @@ struct Rule {
     trim_trailing: HashSet<String>,
     reject_if_any: HashSet<String>,
     reject_if_all: HashSet<String>,
+    require: Vec<(usize, HashSet<String>)>,
     why: String,
 }
 
@@ -231,11 +244,15 @@ impl Detector {
         for rule in &file.rules {
             let pattern = expand(&rule.id, &rule.pattern, &file.fragments, &file.lists)?;
             let regex = compile(&rule.id, &pattern, rule.ignore_case)?;
-            if rule.group >= regex.captures_len() {
-                return Err(RulesError::NoSuchGroup {
-                    rule: rule.id.clone(),
-                    group: rule.group,
-                });
+            let groups =
+                std::iter::once(rule.group).chain(rule.require_group_in.iter().map(|r| r.group));
+            for group in groups {
+                if group >= regex.captures_len() {
+                    return Err(RulesError::NoSuchGroup {
+                        rule: rule.id.clone(),
+                        group,
+                    });
+                }
             }
             if regex.is_match("") {
                 return Err(RulesError::MatchesEmpty {
@@ -253,6 +270,11 @@ impl Detector {
                 trim_trailing: words(&rule.trim_trailing)?,
                 reject_if_any: words(&rule.reject_if_any_word_in)?,
                 reject_if_all: words(&rule.reject_if_all_words_in)?,
+                require: rule
+                    .require_group_in
+                    .iter()
+                    .map(|r| Ok((r.group, words(&r.lists)?)))
+                    .collect::<Result<_, RulesError>>()?,
                 why: rule.why.clone(),
             });
         }
@@ -360,6 +382,11 @@ impl Detector {
         text: &str,
         caps: &regex::Captures<'_>,
     ) -> Option<(usize, usize)> {
+        for (group, words) in &rule.require {
+            if !caps.get(*group).is_some_and(|g| words.contains(g.as_str())) {
+                return None;
+            }
+        }
         let span = caps.get(rule.group)?;
         let (mut start, mut end) = (span.start(), span.end());
         let flagged = &text[start..end];

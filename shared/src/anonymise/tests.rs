@@ -276,6 +276,10 @@ fn bad_rules_are_refused_with_the_rule_named() {
         RulesError::NoSuchGroup { .. }
     ));
     assert!(matches!(
+        error(r#""pattern": "(a)", "require_group_in": [{"group": 2, "lists": ["l"]}]"#),
+        RulesError::NoSuchGroup { group: 2, .. }
+    ));
+    assert!(matches!(
         error(r#""pattern": "a*""#),
         RulesError::MatchesEmpty { .. }
     ));
@@ -292,6 +296,17 @@ fn bad_rules_are_refused_with_the_rule_named() {
     let flags = detector.find("Mrs 12x");
     assert_eq!(flags.len(), 1);
     assert_eq!(flags[0].text, "Mrs 12x");
+    // A group looked up in a list: only listed words are flagged.
+    let detector = Detector::from_json(&rule(
+        r#""pattern": "([A-Z][a-z]+) [0-9]", "require_group_in": [{"group": 1, "lists": ["l"]}]"#,
+    ))
+    .unwrap();
+    let texts: Vec<String> = detector
+        .find("Mrs 1, Mr 2, Dr 3")
+        .into_iter()
+        .map(|f| f.text)
+        .collect();
+    assert_eq!(texts, ["Mrs 1", "Mr 2"]);
 }
 
 // ---------------------------------------------------------------- corpus
