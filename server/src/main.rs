@@ -51,6 +51,9 @@ enum Command {
     Restore(admin::RestoreArgs),
     /// Administer accounts: list, disable, enable, delete, export.
     User(admin::UserArgs),
+    /// Exit 0 if the server on this machine answers /healthz (for container
+    /// health checks).
+    Healthcheck(admin::HealthcheckArgs),
 }
 
 #[derive(clap::Args)]
@@ -76,6 +79,7 @@ fn main() -> anyhow::Result<()> {
         Command::Backup(args) => Ok(admin::backup(args)?),
         Command::Restore(args) => Ok(admin::restore(args)?),
         Command::User(args) => Ok(admin::user(args)?),
+        Command::Healthcheck(args) => Ok(admin::healthcheck(args)?),
     }
 }
 

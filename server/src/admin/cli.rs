@@ -110,6 +110,14 @@ pub enum UserCommand {
     },
 }
 
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The server's listen address; a wildcard address is checked on
+    /// loopback [default: 127.0.0.1:8080]
+    #[arg(long, env = "FIELDBOOK_LISTEN")]
+    listen: Option<std::net::SocketAddr>,
+}
+
 /// How a command reached the data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Via {
@@ -131,6 +139,41 @@ fn runtime() -> Result<tokio::runtime::Runtime, AdminError> {
         .worker_threads(2)
         .enable_all()
         .build()?)
+}
+
+/// Asks the server on this machine for `/healthz`, for container health
+/// checks in images with no HTTP client (a plain HTTP/1.0 request is all
+/// it takes).
+pub fn healthcheck(args: HealthcheckArgs) -> Result<(), AdminError> {
+    use std::io::Read;
+    use std::time::Duration;
+    let mut addr = args
+        .listen
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8080)));
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let timeout = Duration::from_secs(5);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+    let mut reply = Vec::new();
+    stream.take(4096).read_to_end(&mut reply)?;
+    let status_line = String::from_utf8_lossy(&reply)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    if status_line.split_whitespace().nth(1) == Some("200") {
+        println!("healthy: {addr}");
+        Ok(())
+    } else {
+        Err(AdminError::Unhealthy(addr, status_line))
+    }
 }
 
 pub fn backup(args: BackupArgs) -> Result<(), AdminError> {

@@ -49,6 +49,8 @@ pub enum AdminError {
     Export(String),
     #[error("{0}")]
     Unconfirmed(String),
+    #[error("the server on {0} answered {1:?} instead of 200 OK")]
+    Unhealthy(std::net::SocketAddr, String),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
     #[error(transparent)]

@@ -642,3 +642,26 @@ async fn the_data_format_is_stamped_at_first_start_and_a_newer_one_is_refused() 
     assert!(stderr.contains("format version 99"), "{stderr}");
     assert!(stderr.contains("newer Fieldbook"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_container_health_check_passes_only_while_the_server_answers() {
+    let server = TestServer::start().await;
+    let check = |addr: String| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+            .args(["healthcheck", "--listen", &addr])
+            .output()
+    };
+    let output = check(server.addr.to_string()).await.unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // A wildcard listen address (as in the container) is checked on loopback.
+    let wildcard = format!("0.0.0.0:{}", server.addr.port());
+    assert!(check(wildcard).await.unwrap().status.success());
+    let addr = server.addr;
+    server.stop().await;
+    let output = check(addr.to_string()).await.unwrap();
+    assert!(!output.status.success(), "healthy with the server stopped");
+}
