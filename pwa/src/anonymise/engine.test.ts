@@ -51,6 +51,17 @@ describe.each([
   });
 });
 
+test("conformance with the Rust engine on generated edge cases", () => {
+  // Astral characters, combining marks, newlines, near-miss numbers, case
+  // changes: shared/src/anonymise/tests.rs writes these with its flags.
+  const lines = jsonLines<{ id: string; text: string; flags: Flag[] }>(fixture("anonymisation_edge_expected.jsonl"));
+  expect(lines.length).toBe(400);
+  for (const line of lines) {
+    expect({ id: line.id, flags: findIdentifyingDetails(line.text) }).toEqual({ id: line.id, flags: line.flags });
+  }
+  expect(lines.flatMap((l) => l.flags).length).toBeGreaterThan(300);
+});
+
 describe("findIdentifyingDetails", () => {
   test("names with titles, first names, relationships and ages", () => {
     expect(found("I met Mrs Okafor at the door.")).toEqual([["name", "Mrs Okafor"]]);
