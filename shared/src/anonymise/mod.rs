@@ -12,15 +12,17 @@
 //! 1. `{name}` placeholders in its pattern are replaced by a fragment (a
 //!    pattern) or a list (its entries escaped, longest first, as alternatives).
 //! 2. The pattern is searched from the start; a match must not touch a word
-//!    character (`word_char`) on either side, must pass the rule's group
-//!    look-ups, validator, prefix, trimming and word-list checks; the flagged span is the whole
-//!    match or the rule's capture group. After an accepted match the search
-//!    goes on from its end, after a rejected one from the next character.
+//!    character (`word_char`) on either side, and must pass the rule's group
+//!    look-ups, validator, prefix, trimming and word-list checks; the flagged
+//!    span is the whole match or the rule's capture group. After an accepted
+//!    match the search goes on from its end, after a rejected one from the
+//!    next character.
 //! 3. Rules are in priority order: a flag that overlaps an earlier flag, or a
 //!    phrase from the exclusion list (legislation, theorists, places that look
 //!    like names), is dropped.
 //!
-//! Offsets are in characters (Unicode code points), never bytes.
+//! Offsets are in characters (Unicode code points), never bytes. The file's
+//! format is described in `shared/anonymise/README.md`.
 
 pub mod measure;
 
