@@ -53,3 +53,31 @@ bench-server:
 bench-pwa: chromium pwa
 	$(CARGO) build -p fieldbook-server
 	cd pwa && npm run bench
+
+## Check the deployment files (deploy/): `docker compose config` accepts the
+## compose file, `systemd-analyze verify` the unit (with no warning, and an
+## exposure score of at most 2.0), `caddy validate` the Caddyfile. Installs
+## from Debian what is missing (Debian has no docker-compose-plugin; its
+## docker-compose reads the same file).
+DEPLOY_APT = apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
+DEPLOY_DOMAIN = fieldbook.example.org
+
+.PHONY: deploy-check
+deploy-check:
+	$(CARGO) build -p fieldbook-server
+	@command -v systemd-analyze >/dev/null || { $(DEPLOY_APT) systemd; }
+	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || { $(DEPLOY_APT) docker-compose; }
+	@command -v caddy >/dev/null || { $(DEPLOY_APT) caddy; }
+	cd deploy && if docker compose version >/dev/null 2>&1; then \
+		FIELDBOOK_DOMAIN=$(DEPLOY_DOMAIN) docker compose -f compose.yaml config --quiet; \
+	else \
+		FIELDBOOK_DOMAIN=$(DEPLOY_DOMAIN) docker-compose -f compose.yaml config --quiet; \
+	fi
+	@# The unit names the installed binary; verify it against the one just built.
+	sed 's|/usr/local/bin/fieldbook|$(CURDIR)/target/debug/fieldbook|' deploy/fieldbook.service > target/fieldbook.service
+	systemd-analyze verify target/fieldbook.service > target/fieldbook.service.log 2>&1; \
+		status=$$?; cat target/fieldbook.service.log; test $$status -eq 0 && test ! -s target/fieldbook.service.log
+	systemd-analyze security --offline=true --threshold=20 target/fieldbook.service > /dev/null
+	FIELDBOOK_DOMAIN=$(DEPLOY_DOMAIN) caddy validate --config deploy/Caddyfile --adapter caddyfile > target/caddy-validate.log 2>&1 \
+		|| { cat target/caddy-validate.log; exit 1; }
+	@echo "deploy-check: compose file, systemd unit and Caddyfile accepted"

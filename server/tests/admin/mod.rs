@@ -665,3 +665,30 @@ async fn the_container_health_check_passes_only_while_the_server_answers() {
     let output = check(addr.to_string()).await.unwrap();
     assert!(!output.status.success(), "healthy with the server stopped");
 }
+
+// ------------------------------------------------------------ deployment
+
+/// deploy/fieldbook.example.toml is a valid settings file and names every
+/// setting the server has, so a new setting cannot go undocumented.
+#[test]
+fn the_example_config_is_valid_and_documents_every_setting() {
+    use clap::Args;
+    use fieldbook_server::config::Settings;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/fieldbook.example.toml");
+    let settings = Settings::from_toml_file(&path).unwrap();
+    let config = settings.resolve().unwrap();
+    assert_eq!(config.data_dir, Path::new("/var/lib/fieldbook"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let keys: Vec<String> = Settings::augment_args(clap::Command::new("serve"))
+        .get_arguments()
+        .map(|arg| arg.get_id().to_string())
+        .collect();
+    assert!(keys.len() >= 9, "{keys:?}");
+    for key in keys {
+        assert!(
+            text.lines()
+                .any(|line| line.starts_with(&format!("{key} = "))),
+            "deploy/fieldbook.example.toml does not document `{key}`"
+        );
+    }
+}
