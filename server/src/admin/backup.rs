@@ -371,6 +371,88 @@ fn read_bytes(input: &mut impl Read, max: u32) -> Result<Vec<u8>, BackupError> {
     Ok(bytes)
 }
 
+/// A `Write` that checks a backup as it is written: the bytes go to
+/// `inner` and, through a channel, to [`read`] on another thread, so a
+/// backup streamed to standard output is verified as surely as a file.
+pub struct Verifying<W> {
+    inner: W,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    checker: Option<std::thread::JoinHandle<Result<Summary, BackupError>>>,
+}
+
+impl<W: Write> Verifying<W> {
+    pub fn new(inner: W) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
+        let checker = std::thread::spawn(move || {
+            let reader = ChannelReader {
+                rx,
+                chunk: Vec::new(),
+                at: 0,
+            };
+            read(reader, |_| Ok(()))
+        });
+        Self {
+            inner,
+            tx: Some(tx),
+            checker: Some(checker),
+        }
+    }
+
+    /// Flushes and returns what the backup holds, or why it is not whole.
+    pub fn finish(mut self) -> Result<(W, Summary), BackupError> {
+        self.inner.flush()?;
+        drop(self.tx.take());
+        let summary = self
+            .checker
+            .take()
+            .expect("finished once")
+            .join()
+            .map_err(|_| BackupError::Corrupt("the checker failed".into()))??;
+        Ok((self.inner, summary))
+    }
+}
+
+impl<W: Write> Write for Verifying<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        if let Some(tx) = &self.tx {
+            // A checker that stopped has found the backup broken; it
+            // reports that at `finish`.
+            let _ = tx.send(buf[..n].to_vec());
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+struct ChannelReader {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(chunk) => {
+                    self.chunk = chunk;
+                    self.at = 0;
+                }
+                // The writer finished: end of file.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Hashes every byte that passes through, either way.
 struct Hashing<T> {
     inner: T,
@@ -534,6 +616,20 @@ mod tests {
         let mut longer = file.clone();
         longer.push(0);
         assert!(read(&longer[..], |_| Ok(())).is_err());
+    }
+
+    #[test]
+    fn a_backup_is_checked_as_it_is_written() {
+        let store = gated_with(&[("user/u1", "{}"), ("x", "y")]);
+        let mut out = Verifying::new(Vec::new());
+        write(&store, &mut out).unwrap();
+        let (bytes, summary) = out.finish().unwrap();
+        assert_eq!(summary.records, 2);
+        assert_eq!(replay(&bytes).1, contents(&store));
+
+        let mut cut = Verifying::new(Vec::new());
+        cut.write_all(&bytes[..bytes.len() - 1]).unwrap();
+        assert!(matches!(cut.finish(), Err(BackupError::Truncated)));
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl DataDirArgs {
 pub struct BackupArgs {
     #[command(flatten)]
     dir: DataDirArgs,
-    /// The backup file to write (it must not exist yet)
+    /// The backup file to write (it must not exist yet), or - for standard
+    /// output
     #[arg(long)]
     out: PathBuf,
 }
@@ -178,17 +179,33 @@ pub fn healthcheck(args: HealthcheckArgs) -> Result<(), AdminError> {
 
 pub fn backup(args: BackupArgs) -> Result<(), AdminError> {
     let data_dir = args.dir.resolve()?;
+    let runtime = runtime()?;
+    if args.out == Path::new("-") {
+        // For `docker compose exec -T … backup --out - > file`: the bytes
+        // on standard output, the report on standard error.
+        let mut out = backup::Verifying::new(std::io::stdout().lock());
+        let via = runtime.block_on(take_backup(&data_dir, &mut out))?;
+        let (_, summary) = out.finish()?;
+        eprintln!("{}", report("standard output", &summary, via));
+        return Ok(());
+    }
     if args.out.exists() {
         return Err(AdminError::OutputExists(args.out.display().to_string()));
     }
+    // Written beside the target and renamed once whole and checked, so a
+    // file under the chosen name is always a complete backup.
     let partial = partial_path(&args.out);
-    let taken = runtime()?.block_on(take_backup(&data_dir, &partial));
-    let result = taken.and_then(|via| {
-        // Read back and checked before it is called a backup.
-        let summary = backup::verify(&partial)?;
-        std::fs::rename(&partial, &args.out)?;
-        Ok((via, summary))
-    });
+    let mut out = backup::Verifying::new(std::io::BufWriter::new(private_file(&partial)?));
+    let result = runtime
+        .block_on(take_backup(&data_dir, &mut out))
+        .and_then(|via| {
+            let (file, summary) = out.finish()?;
+            file.into_inner()
+                .map_err(|err| err.into_error())?
+                .sync_all()?;
+            std::fs::rename(&partial, &args.out)?;
+            Ok((via, summary))
+        });
     let (via, summary) = match result {
         Ok(done) => done,
         Err(err) => {
@@ -196,18 +213,19 @@ pub fn backup(args: BackupArgs) -> Result<(), AdminError> {
             return Err(err);
         }
     };
-    let bytes = std::fs::metadata(&args.out)?.len();
-    println!(
-        "backup written to {}: {} accounts, {} documents, {} records, {} bytes, data format {}, taken {}",
-        args.out.display(),
+    println!("{}", report(&args.out.display().to_string(), &summary, via));
+    Ok(())
+}
+
+fn report(to: &str, summary: &backup::Summary, via: Via) -> String {
+    format!(
+        "backup written to {to}: {} accounts, {} documents, {} records, data format {}, taken {}",
         summary.users,
         summary.documents,
         summary.records,
-        bytes,
         summary.header.data_format,
         via.describe()
-    );
-    Ok(())
+    )
 }
 
 fn partial_path(out: &Path) -> PathBuf {
@@ -216,20 +234,13 @@ fn partial_path(out: &Path) -> PathBuf {
     out.with_file_name(name)
 }
 
-async fn take_backup(data_dir: &Path, partial: &Path) -> Result<Via, AdminError> {
-    let file = private_file(partial)?;
+async fn take_backup(data_dir: &Path, out: &mut dyn Write) -> Result<Via, AdminError> {
     if let Some(stream) = socket::connect(data_dir).await? {
-        let mut out = tokio::fs::File::from_std(file);
-        socket::fetch_backup(stream, &mut out).await?;
-        out.sync_all().await?;
+        socket::fetch_backup(stream, out).await?;
         return Ok(Via::Server);
     }
     let ctx = Context::open(data_dir)?;
-    let mut out = std::io::BufWriter::new(file);
-    backup::write(&ctx.store, &mut out)?;
-    out.into_inner()
-        .map_err(|err| err.into_error())?
-        .sync_all()?;
+    backup::write(&ctx.store, out)?;
     ctx.close().await?;
     Ok(Via::Direct)
 }

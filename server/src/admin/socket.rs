@@ -290,14 +290,21 @@ pub async fn call(stream: UnixStream, request: &Request) -> Result<Value, AdminE
         .ok_or_else(|| AdminError::Protocol("no result".into()))
 }
 
-/// Asks for a backup and copies its bytes into `out`; returns how many.
-pub async fn fetch_backup(
-    stream: UnixStream,
-    out: &mut (impl AsyncWrite + Unpin),
-) -> Result<u64, AdminError> {
+/// Asks for a backup and copies its bytes into `out` (a plain `Write`:
+/// a file, or standard output); returns how many.
+pub async fn fetch_backup(stream: UnixStream, out: &mut dyn Write) -> Result<u64, AdminError> {
     let mut reader = send_request(stream, &Request::Backup).await?;
     read_reply(&mut reader).await?;
-    Ok(tokio::io::copy(&mut reader, out).await?)
+    let mut buffer = vec![0; CHUNK_BYTES];
+    let mut total = 0;
+    loop {
+        let n = reader.read(&mut buffer).await?;
+        if n == 0 {
+            return Ok(total);
+        }
+        out.write_all(&buffer[..n])?;
+        total += n as u64;
+    }
 }
 
 async fn send_request(

@@ -613,6 +613,25 @@ async fn with_no_server_running_the_commands_open_the_data_directory_themselves(
     restored.stop().await;
 }
 
+#[tokio::test]
+async fn a_backup_can_stream_to_standard_output_for_containers() {
+    let server = TestServer::start().await;
+    register(&server, "lee@example.org").await;
+    let output = fieldbook(&["backup", "--out", "-"], &server.data_dir).await;
+    let report = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("1 accounts"), "{report}");
+    assert!(report.contains("by the running server"), "{report}");
+    let files = tempfile::tempdir().unwrap();
+    let file = files.path().join("streamed");
+    std::fs::write(&file, &output.stdout).unwrap();
+    let restored = files.path().join("restored");
+    fieldbook_ok(&["restore", "--from", file.to_str().unwrap()], &restored).await;
+    let users = users_json(&restored).await;
+    assert_eq!(user_by_email(&users, "lee@example.org")["status"], "active");
+    server.stop().await;
+}
+
 // ------------------------------------------------------------ data format
 
 #[tokio::test]
