@@ -55,8 +55,8 @@ bench-pwa: chromium pwa
 	cd pwa && npm run bench
 
 ## Check the deployment files (deploy/): `docker compose config` accepts the
-## compose file, `systemd-analyze verify` the unit (with no warning, and an
-## exposure score of at most 2.0), `caddy validate` the Caddyfile. Installs
+## compose file, `systemd-analyze verify` the units (with no warning, and
+## an exposure score of at most 2.0), `caddy validate` the Caddyfile. Installs
 ## from Debian what is missing (Debian has no docker-compose-plugin; its
 ## docker-compose reads the same file).
 DEPLOY_APT = apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
@@ -73,11 +73,14 @@ deploy-check:
 	else \
 		FIELDBOOK_DOMAIN=$(DEPLOY_DOMAIN) docker-compose -f compose.yaml config --quiet; \
 	fi
-	@# The unit names the installed binary; verify it against the one just built.
-	sed 's|/usr/local/bin/fieldbook|$(CURDIR)/target/debug/fieldbook|' deploy/fieldbook.service > target/fieldbook.service
-	systemd-analyze verify target/fieldbook.service > target/fieldbook.service.log 2>&1; \
-		status=$$?; cat target/fieldbook.service.log; test $$status -eq 0 && test ! -s target/fieldbook.service.log
-	systemd-analyze security --offline=true --threshold=20 target/fieldbook.service > /dev/null
-	FIELDBOOK_DOMAIN=$(DEPLOY_DOMAIN) caddy validate --config deploy/Caddyfile --adapter caddyfile > target/caddy-validate.log 2>&1 \
-		|| { cat target/caddy-validate.log; exit 1; }
-	@echo "deploy-check: compose file, systemd unit and Caddyfile accepted"
+	@# The units name the installed binary; verify them against the one just built.
+	mkdir -p target/deploy-check
+	for unit in fieldbook.service fieldbook-backup.service fieldbook-backup.timer; do \
+		sed 's|/usr/local/bin/fieldbook|$(CURDIR)/target/debug/fieldbook|' deploy/$$unit > target/deploy-check/$$unit || exit 1; \
+	done
+	cd target/deploy-check && systemd-analyze verify fieldbook.service fieldbook-backup.service fieldbook-backup.timer > verify.log 2>&1; \
+		status=$$?; cat verify.log; test $$status -eq 0 && test ! -s verify.log
+	cd target/deploy-check && systemd-analyze security --offline=true --threshold=20 fieldbook.service fieldbook-backup.service > /dev/null
+	FIELDBOOK_DOMAIN=$(DEPLOY_DOMAIN) caddy validate --config deploy/Caddyfile --adapter caddyfile > target/deploy-check/caddy.log 2>&1 \
+		|| { cat target/deploy-check/caddy.log; exit 1; }
+	@echo "deploy-check: compose file, systemd units and Caddyfile accepted"
