@@ -105,7 +105,8 @@ pub enum UserCommand {
     Export {
         /// Email address or user ID
         user: String,
-        /// A new directory to write the export into
+        /// A new directory to write the export into, or - for one JSON
+        /// document on standard output
         #[arg(long)]
         out: PathBuf,
     },
@@ -341,11 +342,27 @@ pub fn user(args: UserArgs) -> Result<(), AdminError> {
             );
         }
         UserCommand::Export { user, out } => {
-            if super::has_entries(&out)? {
+            let to_stdout = out == Path::new("-");
+            if !to_stdout && super::has_entries(&out)? {
                 return Err(AdminError::OutputExists(out.display().to_string()));
             }
             let (export, via): (Export, _) =
                 runtime.block_on(ask(&data_dir, Request::Export { user }))?;
+            if to_stdout {
+                // One JSON document (binaries in base64), for
+                // `docker compose exec -T … export USER --out - > file`.
+                std::io::stdout().lock().write_all(&pretty(
+                    &serde_json::to_value(&export).expect("exports serialise"),
+                ))?;
+                eprintln!(
+                    "exported {} ({}): {} documents to standard output, {}",
+                    export.account.email,
+                    export.account.id,
+                    export.documents.len(),
+                    via.describe()
+                );
+                return Ok(());
+            }
             write_export(&export, &out)?;
             println!(
                 "exported {} ({}): {} documents into {}, {}",

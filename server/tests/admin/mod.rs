@@ -479,6 +479,21 @@ async fn user_commands_list_disable_enable_export_and_delete_on_the_running_serv
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o600);
+    // The same as one JSON document on standard output (for containers).
+    let output = fieldbook(&["user", "export", &sam.user_id, "--out", "-"], dir).await;
+    assert!(output.status.success());
+    let streamed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(streamed["account"]["email"], "sam@example.org");
+    let streamed_entry = streamed["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|doc| doc["id"] == entry_id.to_string().as_str())
+        .unwrap();
+    assert_eq!(
+        streamed_entry["content"]["learning"],
+        "What I learnt on the visit"
+    );
     // An export never overwrites.
     let err = fieldbook_fails(
         &[
