@@ -111,10 +111,9 @@ impl App {
     ) -> Result<(), ServerError> {
         // Backups and account changes for `fieldbook backup` / `user`.
         let admin_socket = match self.state.config.storage {
-            StorageKind::Sled => Some(admin::socket::start(
-                self.admin_context(),
-                &self.state.config.data_dir,
-            )?),
+            StorageKind::Sled => {
+                admin::socket::start(self.admin_context(), &self.state.config.data_dir)
+            }
             StorageKind::Memory => None,
         };
         let App { state, stop, .. } = self;

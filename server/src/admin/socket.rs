@@ -73,7 +73,24 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 /// Starts answering on `admin.sock` in `data_dir`. Call it only with the
 /// store open: sled's lock then proves no other server uses the directory,
 /// so a socket file already there was left by one that was killed.
-pub fn start(ctx: Context, data_dir: &Path) -> std::io::Result<AdminSocket> {
+///
+/// Without the socket the server still serves (a data directory whose path
+/// is too long for a socket address should not stop Fieldbook); the admin
+/// commands then say the database is in use, and the log says why.
+pub fn start(ctx: Context, data_dir: &Path) -> Option<AdminSocket> {
+    match listen(ctx, data_dir) {
+        Ok(socket) => Some(socket),
+        Err(err) => {
+            tracing::error!(
+                error = %err,
+                "no admin socket: `fieldbook backup` and `fieldbook user` cannot reach this server"
+            );
+            None
+        }
+    }
+}
+
+fn listen(ctx: Context, data_dir: &Path) -> std::io::Result<AdminSocket> {
     let path = socket_path(data_dir);
     match std::fs::remove_file(&path) {
         Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
