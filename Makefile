@@ -64,7 +64,8 @@ DEPLOY_DOMAIN = fieldbook.example.org
 
 .PHONY: deploy-check
 deploy-check:
-	$(CARGO) build -p fieldbook-server
+	@# Builds target/debug/fieldbook as test-interop does (nothing twice in make test).
+	$(CARGO) test --no-run -p fieldbook-server
 	@command -v systemd-analyze >/dev/null || { $(DEPLOY_APT) systemd; }
 	@docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || { $(DEPLOY_APT) docker-compose; }
 	@command -v caddy >/dev/null || { $(DEPLOY_APT) caddy; }
