@@ -192,20 +192,19 @@ struct Counts {
 impl Counts {
     fn see(&mut self, key: &[u8], present: bool) {
         self.records += 1;
-        let (set, id) = if let Some(id) = key
-            .strip_prefix(b"user/")
-            .or_else(|| key.strip_prefix(b"disabled-user/"))
-        {
-            (&mut self.users, id)
-        } else if let Some(id) = key.strip_prefix(b"doc-owner/") {
-            (&mut self.documents, id)
+        // Whole keys, so an account moving between `user/` and
+        // `disabled-user/` is counted once, under its final key.
+        let set = if key.starts_with(b"user/") || key.starts_with(b"disabled-user/") {
+            &mut self.users
+        } else if key.starts_with(b"doc-owner/") {
+            &mut self.documents
         } else {
             return;
         };
         if present {
-            set.insert(id.to_vec());
+            set.insert(key.to_vec());
         } else {
-            set.remove(id);
+            set.remove(key);
         }
     }
 
@@ -573,8 +572,13 @@ mod tests {
                 batch.delete(b"doc-chunk/d1/s/99".to_vec());
                 batch.put(b"doc-chunk/d1/s/00".to_vec(), b"new snapshot".to_vec());
                 store.apply(batch).unwrap();
-                // A new account, behind the walk's position.
+                // A new account, behind the walk's position, and an
+                // account disabled (its record moves) after it.
                 store.put(b"user/u2", b"{}").unwrap();
+                let mut batch = Batch::default();
+                batch.put(b"disabled-user/u1".to_vec(), b"{}".to_vec());
+                batch.delete(b"user/u1".to_vec());
+                store.apply(batch).unwrap();
             }
         })
         .unwrap();
