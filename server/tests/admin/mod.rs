@@ -647,6 +647,18 @@ async fn a_backup_can_stream_to_standard_output_for_containers() {
     server.stop().await;
 }
 
+/// The one-process rule, said plainly: a database held open by a process
+/// that is not answering on the admin socket is not opened a second time.
+#[tokio::test]
+async fn a_database_held_by_another_process_is_left_alone_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let _held = SledStore::open(dir.path()).unwrap();
+    let err = fieldbook_fails(&["user", "list"], dir.path()).await;
+    assert!(err.contains("in use by another process"), "{err}");
+    let err = fieldbook_fails(&["backup", "--out", "-"], dir.path()).await;
+    assert!(err.contains("in use by another process"), "{err}");
+}
+
 // ------------------------------------------------------------ data format
 
 #[tokio::test]
