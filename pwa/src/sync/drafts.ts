@@ -4,7 +4,7 @@
 
 import { updateText } from "@automerge/automerge/slim";
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo/slim";
-import { newDraft, newNote, type EntryDoc, type EntryStatus, type PeerReflection, type RootDoc } from "./schema";
+import { newDraft, newNote, type EntryDoc, type EntryStatus, type Note, type PeerReflection, type RootDoc } from "./schema";
 
 /** The entry's fields that hold long, mergeable text. */
 export type EntryTextField = "title" | "description" | "learning" | "impact" | "peerReflection.text";
@@ -93,6 +93,31 @@ export class DraftStore {
       doc.notes.push(note);
     });
     return note.id;
+  }
+
+  /** Adds a voice note whose audio (`audioId`) was recorded on this device
+   * (see voice/), to a draft or, with `id` null, to a new draft. Idempotent:
+   * a draft that already has a note for `audioId` keeps it. Null if the draft
+   * is not on this device. */
+  addVoiceNote(id: DocumentId | null, audioId: string): { id: DocumentId; noteId: string } | null {
+    const now = Date.now();
+    const note: Note = { ...newNote(randomId(), this.#device, "", now), kind: "voice", audio: audioId };
+    if (id === null) {
+      const handle = this.#repo.create<EntryDoc>(newDraft(note));
+      this.#watch(handle);
+      this.#root.change((root) => {
+        root.entries[handle.documentId] = { addedAt: now };
+      });
+      return { id: handle.documentId, noteId: note.id };
+    }
+    const handle = this.#handles.get(id);
+    if (!handle?.isReady()) return null;
+    const existing = handle.doc()?.notes.find((known) => known.audio === audioId);
+    if (existing) return { id, noteId: existing.id };
+    this.#change(id, (doc) => {
+      doc.notes.push(note);
+    });
+    return { id, noteId: note.id };
   }
 
   /** Sets a note's text; only the characters that differ are changed, so
