@@ -73,17 +73,17 @@ export class Recorder {
   static async start(service: VoiceService, targetDraft: string | null): Promise<Recorder> {
     const stream = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } });
     const mimeType = chooseMimeType((type) => MediaRecorder.isTypeSupported(type));
-    let media: MediaRecorder;
     try {
-      media = new MediaRecorder(stream, { ...(mimeType ? { mimeType } : {}), audioBitsPerSecond: BITS_PER_SECOND });
+      const media = new MediaRecorder(stream, { ...(mimeType ? { mimeType } : {}), audioBitsPerSecond: BITS_PER_SECOND });
+      const recording = await service.begin(media.mimeType || mimeType || "audio/webm", targetDraft);
+      const recorder = new Recorder(service, stream, media, recording.audioId, recording.startedAt);
+      media.start(TIMESLICE_MS);
+      return recorder;
     } catch (error) {
+      // Release the microphone: its indicator must not stay on for nothing.
       for (const track of stream.getTracks()) track.stop();
       throw error;
     }
-    const recording = await service.begin(media.mimeType || mimeType || "audio/webm", targetDraft);
-    const recorder = new Recorder(service, stream, media, recording.audioId, recording.startedAt);
-    media.start(TIMESLICE_MS);
-    return recorder;
   }
 
   get recording(): boolean {
