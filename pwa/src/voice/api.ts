@@ -89,12 +89,15 @@ export class AudioApi {
       throw new VoiceApiError(0, "offline", "No connection to the Fieldbook server.");
     }
     if (response.ok) return (response.status === 204 ? undefined : await response.json()) as T;
-    const body_ = (await response.json().catch(() => null)) as { error?: { code?: string; message?: string }; received?: number } | null;
+    type ErrorBody = { error?: { code?: string; message?: string; received?: number }; received?: number };
+    const answer = (await response.json().catch(() => null)) as ErrorBody | null;
+    // `received` (for wrong_offset) beside the error, or inside it.
+    const received = answer?.received ?? answer?.error?.received;
     throw new VoiceApiError(
       response.status,
-      body_?.error?.code ?? "http_" + response.status,
-      body_?.error?.message ?? `The server answered ${response.status}.`,
-      typeof body_?.received === "number" ? body_.received : undefined,
+      answer?.error?.code ?? "http_" + response.status,
+      answer?.error?.message ?? `The server answered ${response.status}.`,
+      typeof received === "number" ? received : undefined,
     );
   }
 }
