@@ -50,7 +50,7 @@ export function VoiceNote({ note, label = "Voice note" }: { note: Note; label?: 
   return (
     <div class="voice-note" data-audio={audioId} data-voice-status={status.kind}>
       {src && (
-        <audio class="voice-player" controls preload="metadata" src={src} aria-label={`Play ${label.toLowerCase()}`}>
+        <audio class="voice-player" controls preload="metadata" src={src} aria-label={`Play ${label.toLowerCase()}`} onLoadedMetadata={findDuration}>
           <a href={src}>Download the recording</a>
         </audio>
       )}
@@ -89,6 +89,15 @@ export function VoiceNote({ note, label = "Voice note" }: { note: Note; label?: 
       )}
     </div>
   );
+}
+
+/** MediaRecorder's WebM does not state its length, so the player would show
+ * none: seeking past the end makes the browser find it, then back to the start. */
+function findDuration(event: Event) {
+  const audio = event.currentTarget as HTMLAudioElement;
+  if (Number.isFinite(audio.duration)) return;
+  audio.addEventListener("durationchange", () => (audio.currentTime = 0), { once: true });
+  audio.currentTime = Number.MAX_SAFE_INTEGER;
 }
 
 /** A Blob URL for a recording held on this device, revoked when done with. */
