@@ -31,13 +31,18 @@ async function assertNoSeriousViolations(page, screen) {
 
 /** Every control that can be tapped, smaller than 44 × 44 CSS px. */
 async function smallTargets(page) {
-  return page.evaluate(() =>
-    [...document.querySelectorAll("button, a[href], input, textarea, select")]
+  return page.evaluate(() => {
+    const union = (a, b) => {
+      const [left, top] = [Math.min(a.left, b.left), Math.min(a.top, b.top)];
+      return { width: Math.max(a.right, b.right) - left, height: Math.max(a.bottom, b.bottom) - top };
+    };
+    return [...document.querySelectorAll("button, a[href], input, textarea, select")]
       .filter((el) => el.getClientRects().length > 0 && !el.closest(".skip-link") && !el.classList.contains("skip-link"))
-      .map((el) => ({ el, box: el.getBoundingClientRect() }))
+      // A checkbox or radio button is tapped through its label too.
+      .map((el) => ({ el, box: [el, ...(el.labels ?? [])].map((node) => node.getBoundingClientRect()).reduce(union) }))
       .filter(({ box }) => box.width < 44 || box.height < 44)
-      .map(({ el, box }) => `${el.tagName.toLowerCase()} "${el.textContent.trim() || el.id}" ${Math.round(box.width)}×${Math.round(box.height)}`),
-  );
+      .map(({ el, box }) => `${el.tagName.toLowerCase()} "${el.textContent.trim() || el.id}" ${Math.round(box.width)}×${Math.round(box.height)}`);
+  });
 }
 
 for (const colorScheme of ["light", "dark"]) {
@@ -60,7 +65,7 @@ for (const colorScheme of ["light", "dark"]) {
     await assertNoSeriousViolations(page, "capture, with recent drafts");
     assert.deepEqual(await smallTargets(page), [], "capture: touch targets under 44 px");
 
-    await page.getByRole("link", { name: "Drafts", exact: true }).click();
+    await page.getByRole("link", { name: "Entries", exact: true }).click();
     await page.getByRole("link", { name: /A note to check/ }).waitFor();
     await assertNoSeriousViolations(page, "drafts, phone");
     assert.deepEqual(await smallTargets(page), [], "drafts: touch targets under 44 px");
@@ -68,13 +73,21 @@ for (const colorScheme of ["light", "dark"]) {
     await page.getByLabel(/^Note 1/).waitFor();
     await assertNoSeriousViolations(page, "draft");
     assert.deepEqual(await smallTargets(page), [], "draft: touch targets under 44 px");
-    await page.getByRole("button", { name: "Delete draft" }).click();
-    await page.getByText("Draft deleted.").waitFor();
+    for (const [link, heading] of [["Year", /^Registration year/], ["Export", "Export"]]) {
+      await page.getByRole("link", { name: link, exact: true }).click();
+      await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
+      await assertNoSeriousViolations(page, link);
+      assert.deepEqual(await smallTargets(page), [], `${link}: touch targets under 44 px`);
+    }
+    await page.goBack();
+    await page.goBack();
+    await page.getByRole("button", { name: "Delete entry" }).click();
+    await page.getByText("Entry deleted.").waitFor();
     await assertNoSeriousViolations(page, "drafts with the undo toast");
 
     const laptopPage = await (await browser.newContext({ ...LAPTOP, colorScheme, storageState: await phone.storageState() })).newPage();
-    await laptopPage.goto(server.origin + "/#/drafts");
-    await laptopPage.getByRole("heading", { name: "Drafts" }).waitFor();
+    await laptopPage.goto(server.origin + "/#/entries");
+    await laptopPage.getByRole("heading", { name: "Entries" }).waitFor();
     await assertNoSeriousViolations(laptopPage, "drafts, laptop");
     await laptopPage.context().close();
     await phone.close();
@@ -87,7 +100,7 @@ test("the app fits a 320 px wide screen without sideways scrolling", async () =>
   await createAccount(page, server.origin, uniqueEmail("narrow"));
   await page.locator("#capture-note").pressSequentially("A rather long first line to see how the narrow layout wraps its words");
   await page.getByRole("button", { name: "New note" }).click();
-  for (const hash of ["#/", "#/drafts"]) {
+  for (const hash of ["#/", "#/entries", "#/year", "#/export"]) {
     await page.goto(server.origin + "/" + hash);
     await page.locator("h1").first().waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

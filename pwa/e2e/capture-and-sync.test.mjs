@@ -46,7 +46,7 @@ test("a note captured with no signal survives a reload offline, then reaches the
   await phonePage.reload();
   await phonePage.getByRole("heading", { name: "Capture" }).waitFor();
   await phonePage.waitForFunction((text) => document.querySelector("#capture-note")?.value === text, NOTE);
-  await phonePage.getByRole("link", { name: "Drafts", exact: true }).click();
+  await phonePage.getByRole("link", { name: "Entries", exact: true }).click();
   await phonePage.getByRole("link", { name: /Used an interpreter/ }).waitFor();
   assert.match(await phonePage.locator("[data-sync]").textContent(), /Offline · 1 draft waiting/);
 
@@ -54,7 +54,7 @@ test("a note captured with no signal survives a reload offline, then reaches the
   await waitForSynced(phonePage);
 
   await signIn(laptopPage, server.origin, email);
-  await laptopPage.getByRole("link", { name: "Drafts", exact: true }).click();
+  await laptopPage.getByRole("link", { name: "Entries", exact: true }).click();
   const onLaptop = laptopPage.getByRole("link", { name: /Used an interpreter/ });
   await onLaptop.waitFor();
   assert.match(await onLaptop.textContent(), /1 note · Draft/);
@@ -94,15 +94,15 @@ test("the phone and the laptop both edit the same note offline, and both keep bo
 
 test("a second user sees none of it, even by the draft's address", async () => {
   const draftUrl = phonePage.url();
-  assert.match(draftUrl, /#\/drafts\/\w+/);
+  assert.match(draftUrl, /#\/entries\/\w+/);
   const stranger = await browser.newContext({ ...LAPTOP });
   const page = await stranger.newPage();
   await createAccount(page, server.origin, uniqueEmail("stranger"));
   await waitForSynced(page);
-  await page.getByRole("link", { name: "Drafts", exact: true }).click();
-  await page.getByText("No drafts yet").waitFor();
+  await page.getByRole("link", { name: "Entries", exact: true }).click();
+  await page.getByText("No entries yet").waitFor();
   await page.goto(draftUrl);
-  await page.getByRole("heading", { name: "Draft not found" }).waitFor();
+  await page.getByRole("heading", { name: "Entry not found" }).waitFor();
   const body = await page.locator("body").textContent();
   assert.ok(!body.includes("interpreter"), "the other user's note text must not appear");
   await stranger.close();
@@ -119,7 +119,7 @@ test("drafts can be searched, notes added to a recent draft, and a deletion undo
   await phonePage.getByLabel(/^New note in “Laptop: Used an interpreter/).pressSequentially("Second thought about interpreters");
   await phonePage.getByText("Saved on this phone").waitFor();
 
-  await phonePage.getByRole("link", { name: "Drafts", exact: true }).click();
+  await phonePage.getByRole("link", { name: "Entries", exact: true }).click();
   await phonePage.getByLabel("Search titles and notes").fill("THRESHOLD");
   await phonePage.getByRole("link", { name: /Supervision about risk/ }).waitFor();
   assert.equal(await phonePage.locator(".draft-item").count(), 1);
@@ -131,8 +131,8 @@ test("drafts can be searched, notes added to a recent draft, and a deletion undo
 
   // Delete, undo: it comes back with its notes.
   await phonePage.getByRole("link", { name: /Supervision about risk/ }).click();
-  await phonePage.getByRole("button", { name: "Delete draft" }).click();
-  await phonePage.getByText("Draft deleted.").waitFor();
+  await phonePage.getByRole("button", { name: "Delete entry" }).click();
+  await phonePage.getByText("Entry deleted.").waitFor();
   assert.equal(await phonePage.getByRole("link", { name: /Supervision about risk/ }).count(), 0);
   await phonePage.getByRole("button", { name: "Undo" }).click();
   await phonePage.getByLabel(/^Note 1/).waitFor();
@@ -140,9 +140,9 @@ test("drafts can be searched, notes added to a recent draft, and a deletion undo
 
   // Delete for good: it leaves the laptop too, and once the undo window has
   // passed the server deletes it (a second delete finds nothing).
-  const id = /#\/drafts\/(\w+)/.exec(phonePage.url())[1];
-  await phonePage.getByRole("button", { name: "Delete draft" }).click();
-  await laptopPage.getByRole("link", { name: "Drafts", exact: true }).click();
+  const id = /#\/entries\/(\w+)/.exec(phonePage.url())[1];
+  await phonePage.getByRole("button", { name: "Delete entry" }).click();
+  await laptopPage.getByRole("link", { name: "Entries", exact: true }).click();
   await laptopPage.getByRole("link", { name: /Laptop: Used an interpreter/ }).waitFor();
   await laptopPage.getByRole("link", { name: /Supervision about risk/ }).waitFor({ state: "detached" });
   await phonePage.waitForFunction(

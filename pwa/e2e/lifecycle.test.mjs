@@ -80,7 +80,7 @@ test("when the session ends the app asks to sign in again and loses nothing writ
   await phone.getByRole("heading", { name: "Capture" }).waitFor();
   await waitForSynced(phone);
 
-  await laptop.getByRole("link", { name: "Drafts", exact: true }).click();
+  await laptop.getByRole("link", { name: "Entries", exact: true }).click();
   await laptop.getByRole("link", { name: /Written as the session ended/ }).waitFor();
 });
 
@@ -104,7 +104,7 @@ test("typing the moment the app opens adds to the note, before and after the dra
   await page.waitForFunction(() => document.querySelector("#capture-note")?.value === "Started in the car. Finished at home.");
   await page.getByText("Saved on this phone").waitFor();
 
-  await page.getByRole("link", { name: "Drafts", exact: true }).click();
+  await page.getByRole("link", { name: "Entries", exact: true }).click();
   await page.getByRole("link", { name: /Started in the car/ }).click();
   assert.equal(await page.getByLabel(/^Note 1/).inputValue(), "Started in the car. Finished at home.");
   assert.equal(await page.locator(".note").count(), 1);
@@ -119,8 +119,8 @@ test("two tabs share changes with no server, over the BroadcastChannel", async (
   await createAccount(first, server.origin, uniqueEmail("tabs"));
   await waitForOfflineReady(first);
   const second = await context.newPage();
-  await second.goto(server.origin + "/#/drafts");
-  await second.getByText("No drafts yet").waitFor();
+  await second.goto(server.origin + "/#/entries");
+  await second.getByText("No entries yet").waitFor();
 
   await goOffline(context);
   await first.locator("#capture-note").pressSequentially("Written in the first tab");

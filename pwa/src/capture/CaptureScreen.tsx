@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { DocumentId } from "@automerge/automerge-repo/slim";
 import type { SyncClient } from "../sync/client";
-import { CaptureMemory, EMPTY_CAPTURE, reconcile, type CaptureState, type CaptureTarget } from "./pending";
+import { CaptureMemory, reconcile, startNewNote, type CaptureState, type CaptureTarget } from "./pending";
 import { summarize, formatWhen } from "../entries/summary";
 import { TextField } from "../ui/TextField";
 import { useSubscription, useNow } from "../ui/hooks";
@@ -42,23 +42,15 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
     if (!drafts) return;
     let cancelled = false;
     void (async () => {
-      const loaded = memory.read().target;
-      if (loaded) await drafts.whenLoaded(loaded.draftId as DocumentId);
-      if (cancelled) return;
-      // Read again: the user may have typed while the draft loaded.
-      const state = memory.read();
-      const plan = reconcile(state, noteText(state.target));
-      let target = state.target;
-      if (plan.action === "update") {
-        drafts.setNoteText(target!.draftId as DocumentId, target!.noteId, plan.text);
-      } else if (plan.action === "add-note") {
-        target = { draftId: target!.draftId, noteId: drafts.addNote(target!.draftId as DocumentId, plan.text) };
-      } else if (plan.action === "create") {
-        const created = drafts.create(plan.text);
-        target = { draftId: created.id, noteId: created.noteId };
-      } else if (plan.action === "clear") {
-        target = null;
+      const before = memory.read();
+      for (const state of [...(before.earlier ?? []), before]) {
+        if (state.target) await drafts.whenLoaded(state.target.draftId as DocumentId);
       }
+      if (cancelled) return;
+      // Read again: the user may have typed while the drafts loaded.
+      const state = memory.read();
+      for (const earlier of state.earlier ?? []) apply(earlier);
+      const target = apply(state);
       const text = noteText(target) ?? "";
       update({ target, base: text, text });
       setReconciled(true);
@@ -67,6 +59,24 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
       cancelled = true;
     };
   }, [drafts]);
+
+  /** Writes what was typed before loading into the drafts; returns the note it ended in. */
+  function apply(state: CaptureState): CaptureTarget | null {
+    if (!drafts) return state.target;
+    const plan = reconcile(state, noteText(state.target));
+    const target = state.target;
+    if (plan.action === "update") {
+      drafts.setNoteText(target!.draftId as DocumentId, target!.noteId, plan.text);
+    } else if (plan.action === "add-note") {
+      return { draftId: target!.draftId, noteId: drafts.addNote(target!.draftId as DocumentId, plan.text) };
+    } else if (plan.action === "create") {
+      const created = drafts.create(plan.text);
+      return { draftId: created.id, noteId: created.noteId };
+    } else if (plan.action === "clear") {
+      return null;
+    }
+    return target;
+  }
 
   const target = capture.target;
   const targetDoc = reconciled && target && drafts ? drafts.get(target.draftId as DocumentId)?.doc : null;
@@ -104,7 +114,7 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
   const field = () => document.getElementById("capture-note") as HTMLTextAreaElement | null;
 
   const newNote = () => {
-    update(EMPTY_CAPTURE);
+    update(startNewNote(capture, reconciled));
     setSaveState("empty");
     setAnnouncement(text.trim() ? "Note kept in your drafts. Start the next one." : "");
     const el = field();
@@ -161,7 +171,7 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
               const summary = summarize(draft.doc!);
               return (
                 <li key={draft.id} class="recent-item">
-                  <a href={`#/drafts/${draft.id}`} class="recent-link">
+                  <a href={`#/entries/${draft.id}`} class="recent-link">
                     <span class="recent-title">{summary.title}</span>
                     <span class="recent-meta">
                       {summary.noteCount === 1 ? "1 note" : `${summary.noteCount} notes`} · {formatWhen(summary.updatedAt, now)}

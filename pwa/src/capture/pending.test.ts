@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { CaptureMemory, EMPTY_CAPTURE, reconcile } from "./pending";
+import { CaptureMemory, EMPTY_CAPTURE, reconcile, startNewNote } from "./pending";
 import { memoryStorage } from "../test-storage";
 
 const target = { draftId: "d", noteId: "n" };
@@ -31,5 +31,22 @@ describe("reconcile, once the drafts have loaded", () => {
     expect(reconcile({ target, base: "x", text: "x and more" }, null)).toEqual({ action: "create", text: "x and more" });
     expect(reconcile({ target, base: "x", text: "x" }, null)).toEqual({ action: "clear" });
     expect(reconcile(EMPTY_CAPTURE, null)).toEqual({ action: "clear" });
+  });
+});
+
+describe("New note before the drafts have loaded", () => {
+  test("keeps the note being written until the drafts load, and survives a reload", () => {
+    const memory = new CaptureMemory("k", memoryStorage());
+    const first = startNewNote({ target: null, base: "", text: "typed in the first second" }, false);
+    expect(first).toEqual({ ...EMPTY_CAPTURE, earlier: [{ target: null, base: "", text: "typed in the first second" }] });
+    const second = startNewNote({ ...first, text: "and a second note" }, false);
+    expect(second.earlier?.map((state) => state.text)).toEqual(["typed in the first second", "and a second note"]);
+    memory.write(second);
+    expect(memory.read()).toEqual(second);
+  });
+
+  test("once loaded, or with nothing typed, it simply clears the field", () => {
+    expect(startNewNote({ target: null, base: "", text: "saved already" }, true)).toEqual(EMPTY_CAPTURE);
+    expect(startNewNote({ target: null, base: "", text: "   " }, false)).toEqual(EMPTY_CAPTURE);
   });
 });

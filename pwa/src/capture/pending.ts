@@ -16,6 +16,9 @@ export interface CaptureState {
   base: string;
   /** The field's text; differs from `base` only when typed before loading. */
   text: string;
+  /** Notes finished with "New note" before the drafts had loaded, oldest
+   * first; each is reconciled like the current one when they load. */
+  earlier?: CaptureState[];
 }
 
 export const EMPTY_CAPTURE: CaptureState = { target: null, base: "", text: "" };
@@ -32,7 +35,7 @@ export class CaptureMemory {
   read(): CaptureState {
     try {
       const state = JSON.parse(this.#storage.getItem(this.#key) ?? "null");
-      if (state && typeof state.text === "string" && typeof state.base === "string") return state as CaptureState;
+      if (isState(state)) return Array.isArray(state.earlier) ? { ...state, earlier: state.earlier.filter(isState) } : state;
     } catch {
       // Fall through to an empty state.
     }
@@ -42,6 +45,19 @@ export class CaptureMemory {
   write(state: CaptureState): void {
     this.#storage.setItem(this.#key, JSON.stringify(state));
   }
+}
+
+function isState(value: unknown): value is CaptureState {
+  const state = value as CaptureState | null;
+  return !!state && typeof state.text === "string" && typeof state.base === "string";
+}
+
+/** The state after "New note": an empty field. A note typed before the
+ * drafts loaded is kept in `earlier` until they do. */
+export function startNewNote(state: CaptureState, loaded: boolean): CaptureState {
+  const pending = !loaded && state.text.trim() !== "" && state.text !== state.base;
+  const earlier = [...(state.earlier ?? []), ...(pending ? [{ target: state.target, base: state.base, text: state.text }] : [])];
+  return earlier.length ? { ...EMPTY_CAPTURE, earlier } : EMPTY_CAPTURE;
 }
 
 /** What to do with the field's text once the drafts have loaded. */

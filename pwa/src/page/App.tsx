@@ -5,8 +5,10 @@ import type { Removed } from "../sync/drafts";
 import { deleteDocument, forgetSession, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
 import { SignInScreen } from "../account/SignInScreen";
 import { CaptureScreen } from "../capture/CaptureScreen";
-import { DraftsScreen } from "../entries/DraftsScreen";
-import { DraftScreen } from "../entries/DraftScreen";
+import { EntriesScreen } from "../entries/EntriesScreen";
+import { EntryScreen } from "../entries/EntryScreen";
+import { YearScreen } from "../dashboard/YearScreen";
+import { ExportScreen } from "../export/ExportScreen";
 import { DeletionQueue, UNDO_WINDOW_MS } from "../entries/deletions";
 import { SyncBadge } from "../ui/SyncBadge";
 import { useHashRoute, useNow, useSubscription } from "../ui/hooks";
@@ -108,7 +110,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
   const onDeleted = (item: Removed) => {
     deletions.schedule(item.id, Date.now());
     setRemoved(item);
-    location.hash = "#/drafts";
+    location.hash = "#/entries";
   };
 
   const undo = () => {
@@ -116,7 +118,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
     deletions.cancel(removed.id);
     client.drafts.restore(removed);
     setRemoved(null);
-    location.hash = `#/drafts/${removed.id}`;
+    location.hash = `#/entries/${removed.id}`;
   };
 
   const signOut = async () => {
@@ -149,8 +151,9 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
     );
   }
 
-  const draftMatch = route.match(/^\/drafts\/([^/]+)$/);
-  const screen = draftMatch ? "draft" : route === "/drafts" ? "drafts" : "capture";
+  // "#/drafts" was the list's address before drafts became entries; old links still work.
+  const entryMatch = route.replace(/^\/drafts/, "/entries").match(/^\/entries\/([^/]+)$/);
+  const screen = entryMatch ? "entry" : route === "/entries" || route === "/drafts" ? "entries" : route === "/year" ? "year" : route === "/export" ? "export" : "capture";
 
   return (
     <div class="app">
@@ -194,9 +197,11 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
       )}
       <main id="main" class="app-main" tabIndex={-1}>
         {screen === "capture" && <CaptureScreen client={client} userId={session.userId} />}
-        {screen === "drafts" && <DraftsScreen client={client} />}
-        {screen === "draft" && <DraftScreen client={client} id={draftMatch![1] as DocumentId} onDeleted={onDeleted} />}
-        {screen === "drafts" && (
+        {screen === "entries" && <EntriesScreen client={client} />}
+        {screen === "entry" && <EntryScreen client={client} id={entryMatch![1] as DocumentId} onDeleted={onDeleted} />}
+        {screen === "year" && <YearScreen client={client} />}
+        {screen === "export" && <ExportScreen client={client} />}
+        {screen === "entries" && (
           <section class="account" aria-labelledby="account-heading">
             <h2 id="account-heading">Account</h2>
             <p>Signed in as {session.email} on {session.deviceName}.</p>
@@ -208,7 +213,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
       </main>
       {removed && (
         <div class="toast" role="status">
-          <span>Draft deleted.</span>
+          <span>Entry deleted.</span>
           <button type="button" class="button button-secondary" onClick={undo}>
             Undo
           </button>
@@ -218,8 +223,14 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
         <a href="#/" class="nav-link" aria-current={screen === "capture" ? "page" : undefined}>
           Capture
         </a>
-        <a href="#/drafts" class="nav-link" aria-current={screen !== "capture" ? "page" : undefined}>
-          Drafts
+        <a href="#/entries" class="nav-link" aria-current={screen === "entries" || screen === "entry" ? "page" : undefined}>
+          Entries
+        </a>
+        <a href="#/year" class="nav-link" aria-current={screen === "year" ? "page" : undefined}>
+          Year
+        </a>
+        <a href="#/export" class="nav-link" aria-current={screen === "export" ? "page" : undefined}>
+          Export
         </a>
       </nav>
     </div>

@@ -4,6 +4,7 @@ import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-index
 import { BroadcastChannelNetworkAdapter } from "@automerge/automerge-repo-network-broadcastchannel";
 import { DraftStore } from "./drafts";
 import type { RootDoc } from "./schema";
+import { COMPLETE_PEER, makeEntry } from "../cpd/testing";
 
 const repos: Repo[] = [];
 let run = 0;
@@ -110,5 +111,37 @@ describe("DraftStore", () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     store.setNoteText(first.id, first.noteId, "first, edited");
     expect(store.list().map((draft) => draft.id)).toEqual([first.id, second.id]);
+  });
+
+  test("an imported entry is listed with every field, and its text still merges by character", async () => {
+    const channel = `channel-import-${++run}`;
+    const laptop = device(`import-laptop-${run}`, channel);
+    const root = newRoot(laptop);
+    const laptopStore = new DraftStore(laptop, root, "Laptop");
+    const entry = { ...makeEntry({ title: "Imported", peerReflection: COMPLETE_PEER }), standards: ["4.1"] };
+    const id = laptopStore.importEntry(entry);
+    expect(laptopStore.list().map((draft) => draft.id)).toEqual([id]);
+    expect(JSON.parse(JSON.stringify(laptopStore.get(id)?.doc))).toEqual(entry);
+
+    const phoneStore = await openStore(device(`import-phone-${run}`, channel), root.url, "Phone");
+    await until(() => !!phoneStore.get(id)?.doc, "the imported entry on the phone");
+    laptopStore.setText(id, "learning", `${entry.learning} More.`);
+    phoneStore.setText(id, "learning", `Before. ${entry.learning}`);
+    const merged = `Before. ${entry.learning} More.`;
+    await until(() => laptopStore.get(id)?.doc?.learning === merged && phoneStore.get(id)?.doc?.learning === merged, "both edits on both devices");
+  });
+
+  test("the renewal checklist is kept per registration year and reaches the other devices", async () => {
+    const channel = `channel-renewal-${++run}`;
+    const laptop = device(`renewal-laptop-${run}`, channel);
+    const root = newRoot(laptop);
+    const laptopStore = new DraftStore(laptop, root, "Laptop");
+    const phoneStore = await openStore(device(`renewal-phone-${run}`, channel), root.url, "Phone");
+    laptopStore.setRenewal("2025–26", "fee", true);
+    phoneStore.setRenewal("2025–26", "submitted", true);
+    await until(() => laptopStore.renewal("2025–26").submitted === true && phoneStore.renewal("2025–26").fee === true, "both ticks on both devices");
+    laptopStore.setRenewal("2025–26", "fee", false);
+    expect(laptopStore.renewal("2025–26")).toEqual({ fee: false, submitted: true });
+    expect(laptopStore.renewal("2024–25")).toEqual({});
   });
 });

@@ -86,6 +86,16 @@ export class DraftStore {
     return { id: handle.documentId, noteId: note.id };
   }
 
+  /** Adds an entry from an export file as a new document; returns its id. */
+  importEntry(entry: EntryDoc): DocumentId {
+    const handle = this.#repo.create<EntryDoc>(structuredClone(entry));
+    this.#watch(handle);
+    this.#root.change((root) => {
+      root.entries[handle.documentId] = { addedAt: Date.now() };
+    });
+    return handle.documentId;
+  }
+
   /** Adds a note (empty unless `text` is given) to a draft; returns its id. */
   addNote(id: DocumentId, text = ""): string {
     const note = newNote(randomId(), this.#device, text, Date.now());
@@ -186,6 +196,25 @@ export class DraftStore {
     this.#change(id, (doc) => {
       doc.dismissedFlags ??= [];
       if (!doc.dismissedFlags.includes(key)) doc.dismissedFlags.push(key);
+    });
+  }
+
+  /** The renewal checklist's ticks for one registration year. */
+  renewal(year: string): Record<string, boolean> {
+    const prefix = `renewal/${year}/`;
+    const ticks: Record<string, boolean> = {};
+    for (const [key, value] of Object.entries(this.#root.doc().settings ?? {})) {
+      if (key.startsWith(prefix) && typeof value === "boolean") ticks[key.slice(prefix.length)] = value;
+    }
+    return ticks;
+  }
+
+  setRenewal(year: string, item: string, done: boolean): void {
+    // One flat key per tick: maps created on two devices at once would
+    // conflict as wholes, and one device's ticks would be lost.
+    this.#root.change((root) => {
+      root.settings ??= {};
+      root.settings[`renewal/${year}/${item}`] = done;
     });
   }
 

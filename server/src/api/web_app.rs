@@ -50,7 +50,7 @@ pub async fn serve(
 
     // The gzipped copy, if there is one and the browser takes it.
     let gzipped = if accepts_gzip(&headers) {
-        tokio::fs::read(with_gz_suffix(&path)).await.ok()
+        read_fresh_gzip(&path).await
     } else {
         None
     };
@@ -97,6 +97,18 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
             let refused = parts.any(|param| param.trim().replace(' ', "") == "q=0");
             name.eq_ignore_ascii_case("gzip") && !refused
         })
+}
+
+/// The gzipped copy of `path`, unless it is older than the file itself: a
+/// file replaced without rebuilding (an operator's hot fix) must never be
+/// shadowed by its stale copy.
+async fn read_fresh_gzip(path: &Path) -> Option<Vec<u8>> {
+    let gz = with_gz_suffix(path);
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&gz)? < modified(path)? {
+        return None;
+    }
+    tokio::fs::read(gz).await.ok()
 }
 
 fn with_gz_suffix(path: &Path) -> PathBuf {
@@ -191,5 +203,22 @@ mod tests {
         assert!(!with("br"));
         assert!(!with("gzip;q=0"));
         assert!(!accepts_gzip(&HeaderMap::new()));
+    }
+
+    #[tokio::test]
+    async fn a_gzipped_copy_older_than_its_file_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sw.js");
+        std::fs::write(&path, "version 1").unwrap();
+        std::fs::write(with_gz_suffix(&path), b"gzip of version 1").unwrap();
+        assert_eq!(
+            read_fresh_gzip(&path).await.as_deref(),
+            Some(&b"gzip of version 1"[..])
+        );
+
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        let file = std::fs::File::options().append(true).open(&path).unwrap();
+        file.set_modified(later).unwrap();
+        assert_eq!(read_fresh_gzip(&path).await, None);
     }
 }

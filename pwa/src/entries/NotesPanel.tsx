@@ -1,0 +1,88 @@
+import { useState } from "preact/hooks";
+import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftStore, EntryTextField } from "../sync/drafts";
+import type { EntryDoc } from "../sync/schema";
+import { formatWhen } from "./summary";
+import { TextField } from "../ui/TextField";
+
+/** The fields a note can be inserted into, in SWE's order. */
+const TARGETS: { field: EntryTextField; label: string }[] = [
+  { field: "description", label: "Description" },
+  { field: "learning", label: "What you learnt" },
+  { field: "impact", label: "Impact" },
+  { field: "peerReflection.text", label: "Peer reflection" },
+];
+
+/** Appends `addition` to a field's text as a new paragraph. */
+export function withParagraph(current: string, addition: string): string {
+  const trimmed = current.replace(/\s+$/, "");
+  return trimmed ? `${trimmed}\n\n${addition}` : addition;
+}
+
+function fieldText(doc: EntryDoc, field: EntryTextField): string {
+  return field === "peerReflection.text" ? (doc.peerReflection?.text ?? "") : doc[field];
+}
+
+/** The draft's notes, each editable and insertable into SWE's fields. */
+export function NotesPanel({ drafts, id, doc, now }: { drafts: DraftStore; id: DocumentId; doc: EntryDoc; now: number }) {
+  const [focusNote, setFocusNote] = useState<string | null>(null);
+  const [inserted, setInserted] = useState("");
+
+  const insert = (noteIndex: number, field: EntryTextField, quote: boolean) => {
+    // A voice note's words are its transcript until the user types over them.
+    const note = doc.notes[noteIndex];
+    const text = (note.text.trim() || note.transcript?.trim()) ?? "";
+    if (!text) return;
+    drafts.setText(id, field, withParagraph(fieldText(doc, field), quote ? `“${text}”` : text));
+    setInserted(`Note ${noteIndex + 1} ${quote ? "quoted" : "inserted"} into ${TARGETS.find((t) => t.field === field)?.label}.`);
+  };
+
+  return (
+    <section class="entry-notes" aria-labelledby="notes-heading">
+      <h2 id="notes-heading">Notes</h2>
+      <ol class="notes">
+        {doc.notes.map((note, index) => (
+          <li key={note.id} class="note">
+            <label for={`note-${note.id}`} class="field-label">
+              Note {index + 1} · {formatWhen(note.createdAt, now)}
+              {note.device ? ` · ${note.device}` : ""}
+            </label>
+            <TextField id={`note-${note.id}`} value={note.text} autoFocus={note.id === focusNote} onInput={(text) => drafts.setNoteText(id, note.id, text)} />
+            <NoteInsert index={index} onInsert={insert} />
+          </li>
+        ))}
+      </ol>
+      <p class="visually-hidden" aria-live="polite">
+        {inserted}
+      </p>
+      <button type="button" class="button button-secondary" onClick={() => setFocusNote(drafts.addNote(id))}>
+        Add a note
+      </button>
+    </section>
+  );
+}
+
+function NoteInsert({ index, onInsert }: { index: number; onInsert: (index: number, field: EntryTextField, quote: boolean) => void }) {
+  const [field, setField] = useState<EntryTextField>("description");
+  const selectId = `insert-${index}`;
+  return (
+    <div class="note-insert">
+      <label for={selectId} class="visually-hidden">
+        Field to add note {index + 1} to
+      </label>
+      <select id={selectId} class="input select" value={field} onChange={(event) => setField(event.currentTarget.value as EntryTextField)}>
+        {TARGETS.map((target) => (
+          <option key={target.field} value={target.field}>
+            {target.label}
+          </option>
+        ))}
+      </select>
+      <button type="button" class="button button-secondary" onClick={() => onInsert(index, field, false)} aria-label={`Insert note ${index + 1} into the chosen field`}>
+        Insert
+      </button>
+      <button type="button" class="button button-secondary" onClick={() => onInsert(index, field, true)} aria-label={`Quote note ${index + 1} in the chosen field`}>
+        Quote
+      </button>
+    </div>
+  );
+}

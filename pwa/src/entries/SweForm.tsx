@@ -1,0 +1,206 @@
+import { useState } from "preact/hooks";
+import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftStore } from "../sync/drafts";
+import type { EntryDoc } from "../sync/schema";
+import { TextField } from "../ui/TextField";
+import { CopyButton } from "./CopyButton";
+import { FieldFlags, undismissedFlags } from "./FieldFlags";
+import { StatusPanel } from "./StatusPanel";
+import { TagPicker } from "./TagPicker";
+import { currentRegistrationYear, isIsoDate, isInYear, registrationYearOf, ukDateOf } from "../cpd/year";
+import {
+  entryWarnings,
+  CPD_TYPES,
+  FIELD_GUIDANCE,
+  PEER_GUIDANCE,
+  PEER_QUESTION,
+  PEER_ROLES,
+  REFLECTIVE_MODELS,
+  SWE_LABELS,
+  type ReflectiveModelId,
+} from "../cpd/rules";
+
+const MODEL_KEY = "fieldbook.reflectiveModel";
+
+interface Props {
+  drafts: DraftStore;
+  id: DocumentId;
+  doc: EntryDoc;
+}
+
+/** SWE's CPD form: its fields in its order and words, with help to write. */
+export function SweForm({ drafts, id, doc }: Props) {
+  const [model, setModel] = useState<ReflectiveModelId | "none">(() => (localStorage.getItem(MODEL_KEY) as ReflectiveModelId | "none" | null) ?? "what-so-what");
+  const chooseModel = (value: ReflectiveModelId | "none") => {
+    localStorage.setItem(MODEL_KEY, value);
+    setModel(value);
+  };
+  const prompts = (field: "description" | "learning" | "impact") =>
+    model === "none" ? [] : (REFLECTIVE_MODELS.find((m) => m.id === model)?.prompts[field] ?? []);
+  const peer = doc.peerReflection;
+  const otherRole = peer !== null && peer.peerRole !== "" && !PEER_ROLES.includes(peer.peerRole);
+
+  const textField = (field: "description" | "learning" | "impact", rows = 5) => {
+    const inputId = `swe-${field}`;
+    return (
+      <div class="swe-field">
+        <label for={inputId} class="field-label">
+          {SWE_LABELS[field]}
+        </label>
+        <details class="guidance">
+          <summary>Help with this</summary>
+          <p>{FIELD_GUIDANCE[field]}</p>
+          {prompts(field).length > 0 && (
+            <ul>
+              {prompts(field).map((prompt) => (
+                <li key={prompt}>{prompt}</li>
+              ))}
+            </ul>
+          )}
+        </details>
+        <TextField id={inputId} rows={rows} value={doc[field]} onInput={(value) => drafts.setText(id, field, value)} />
+        <FieldFlags drafts={drafts} id={id} doc={doc} field={field} inputId={inputId} />
+        <CopyButton label={SWE_LABELS[field]} text={doc[field]} />
+      </div>
+    );
+  };
+
+  return (
+    <section class="swe-form" aria-labelledby="swe-heading">
+      <h2 id="swe-heading">For Social Work England</h2>
+      {doc.status === "recorded" && (
+        <p class="notice" role="note">
+          This entry is recorded on SWE. If you change it here, SWE needs it resubmitted: update it on SWE too.
+        </p>
+      )}
+      <div class="model-choice">
+        <label for="reflective-model" class="field-label">
+          Reflective prompts
+        </label>
+        <select id="reflective-model" class="input select" value={model} onChange={(event) => chooseModel(event.currentTarget.value as ReflectiveModelId | "none")}>
+          {REFLECTIVE_MODELS.map((m) => (
+            <option key={m.id} value={m.id}>
+              {m.name}
+            </option>
+          ))}
+          <option value="none">No prompts</option>
+        </select>
+      </div>
+
+      <div class="swe-field">
+        <label for="swe-type" class="field-label">
+          {SWE_LABELS.activityType}
+        </label>
+        <select id="swe-type" class="input select" value={doc.activityType ?? ""} onChange={(event) => drafts.setFields(id, { activityType: event.currentTarget.value || null })}>
+          <option value="">Choose a type</option>
+          {CPD_TYPES.map((type) => (
+            <option key={type} value={type}>
+              {type}
+            </option>
+          ))}
+        </select>
+        <CopyButton label={SWE_LABELS.activityType} text={doc.activityType ?? ""} />
+      </div>
+
+      <div class="swe-field">
+        <label for="swe-date" class="field-label">
+          {SWE_LABELS.activityDate}
+        </label>
+        <input
+          id="swe-date"
+          class="input"
+          type="date"
+          value={doc.activityDate ?? ""}
+          aria-describedby="swe-date-notes"
+          onChange={(event) => drafts.setFields(id, { activityDate: event.currentTarget.value || null })}
+        />
+        <DateNotes doc={doc} />
+      </div>
+
+      {textField("description")}
+      {textField("learning")}
+      {textField("impact")}
+
+      <fieldset class="peer">
+        <legend>Peer reflection</legend>
+        <details class="guidance">
+          <summary>What counts as peer reflection?</summary>
+          <p>{PEER_GUIDANCE}</p>
+        </details>
+        {peer === null ? (
+          <button type="button" class="button button-secondary" onClick={() => drafts.setPeerReflection(id, {})}>
+            Add a peer reflection
+          </button>
+        ) : (
+          <>
+            <label for="peer-role" class="field-label">
+              The peer's professional role (never their name)
+            </label>
+            <select
+              id="peer-role"
+              class="input select"
+              value={otherRole ? "Other" : peer.peerRole}
+              onChange={(event) => drafts.setPeerReflection(id, { peerRole: event.currentTarget.value })}
+            >
+              <option value="">Choose a role</option>
+              {PEER_ROLES.map((role) => (
+                <option key={role} value={role}>
+                  {role}
+                </option>
+              ))}
+            </select>
+            {(otherRole || peer.peerRole === "Other") && (
+              <>
+                <label for="peer-role-other" class="field-label">
+                  Their role
+                </label>
+                <input
+                  id="peer-role-other"
+                  class="input"
+                  value={peer.peerRole === "Other" ? "" : peer.peerRole}
+                  onInput={(event) => drafts.setPeerReflection(id, { peerRole: event.currentTarget.value || "Other" })}
+                />
+              </>
+            )}
+            <label for="peer-date" class="field-label">
+              Date of the discussion
+            </label>
+            <input id="peer-date" class="input" type="date" value={peer.discussedOn ?? ""} onChange={(event) => drafts.setPeerReflection(id, { discussedOn: event.currentTarget.value || null })} />
+            <label for="peer-text" class="field-label">
+              {PEER_QUESTION}
+            </label>
+            <TextField id="peer-text" rows={5} value={peer.text} onInput={(value) => drafts.setText(id, "peerReflection.text", value)} />
+            <FieldFlags drafts={drafts} id={id} doc={doc} field="peerReflection.text" inputId="peer-text" />
+            <CopyButton label="Peer reflection" text={peer.text} />
+            <button type="button" class="button button-link" onClick={() => drafts.setPeerReflection(id, null)}>
+              Remove the peer reflection
+            </button>
+          </>
+        )}
+      </fieldset>
+
+      <TagPicker drafts={drafts} id={id} doc={doc} />
+      <StatusPanel drafts={drafts} id={id} doc={doc} flagged={undismissedFlags(doc).length} />
+    </section>
+  );
+}
+
+
+/** Which registration year the date puts the entry in, when not this one, and dates worth a second look. */
+function DateNotes({ doc }: { doc: EntryDoc }) {
+  const now = new Date();
+  const current = currentRegistrationYear(now);
+  const notes = entryWarnings(doc, ukDateOf(now)).map((warning) => warning.message);
+  if (isIsoDate(doc.activityDate) && !isInYear(doc.activityDate, current)) {
+    notes.unshift(`This date is outside this registration year (${current.label}): the entry counts for ${registrationYearOf(doc.activityDate).label}.`);
+  }
+  return (
+    <div id="swe-date-notes">
+      {notes.map((note) => (
+        <p key={note} class="field-warning">
+          {note}
+        </p>
+      ))}
+    </div>
+  );
+}
