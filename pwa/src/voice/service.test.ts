@@ -160,6 +160,34 @@ describe("VoiceService: upload", () => {
     expect(service.lastError).toBeNull();
   });
 
+  test("a draft not yet synced to the server (404) is waited for with backoff, then shown as failed", async () => {
+    const { service, server, env } = await setup();
+    await service.setDrafts(new FakeDrafts());
+    const audioId = await record(service, [100]);
+    const missing = { status: 404, code: "not_found", message: "Not found." };
+    server.refuseNext = missing;
+    await service.finish(audioId);
+    await service.pump();
+    expect(service.status(audioId)?.kind).toBe("waiting");
+    expect(service.lastError).toBe("Waiting for the draft to reach the server.");
+    env.clock += 60_000;
+    await service.tick();
+    expect(service.status(audioId)).toEqual({ kind: "queued" });
+
+    // Never synced (say, deleted meanwhile): the ninth refusal is shown.
+    const other = await record(service, [100]);
+    server.refuseNext = missing;
+    await service.finish(other);
+    await service.pump();
+    for (let attempt = 2; attempt <= 9; attempt++) {
+      expect(service.status(other)?.kind).toBe("waiting");
+      server.refuseNext = missing;
+      env.clock += 10 * 60_000;
+      await service.tick();
+    }
+    expect(service.status(other)).toMatchObject({ kind: "failed", reason: expect.stringContaining("not on the server") });
+  });
+
   test("a refusal is shown with the server's reason; Retry uploads again", async () => {
     const { service, server } = await setup();
     await service.setDrafts(new FakeDrafts());

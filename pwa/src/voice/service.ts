@@ -40,7 +40,15 @@ export function recordingLockName(audioId: string): string {
   return `fieldbook-recording-${audioId}`;
 }
 
+/** How many times an upload may find its draft missing on the server (it
+ * syncs separately and may simply not be there yet) before it is shown as failed. */
+const MAX_DRAFT_MISSING = 8;
+
+const DRAFT_MISSING =
+  "The draft this recording belongs to is not on the server. If the draft was deleted, delete the recording too; otherwise try again once the draft has synced.";
+
 function describe(error: unknown): string {
+  if (error instanceof VoiceApiError && error.status === 404) return DRAFT_MISSING;
   if (error instanceof VoiceApiError) return error.message;
   return "Something went wrong on this device while uploading.";
 }
@@ -53,6 +61,8 @@ export class VoiceService {
   readonly #recordings = new Map<string, Recording>();
   /** Upload progress (percent) of the recording being sent. */
   readonly #progress = new Map<string, number>();
+  /** Uploads refused because the server does not have the note's draft yet. */
+  readonly #draftMissing = new Map<string, number>();
   #drafts: VoiceDrafts | null = null;
   /** Recordings being put into a note, so two callers never add two notes. */
   readonly #attaching = new Set<string>();
@@ -183,6 +193,7 @@ export class VoiceService {
     if (!recording) return;
     const upload = recording.upload;
     if (upload.state === "failed" && upload.during === "upload") {
+      this.#draftMissing.delete(audioId);
       await this.#update(audioId, (r) => ({ ...r, upload: { state: "pending" } }));
       this.onOnline();
       return;
@@ -215,15 +226,24 @@ export class VoiceService {
         this.lastError = null;
       } catch (error) {
         this.#progress.delete(recording.audioId);
-        if (error instanceof VoiceApiError && error.transient) {
+        if (error instanceof VoiceApiError && (error.transient || this.#draftNotSyncedYet(recording.audioId, error))) {
           this.#retryAt = this.#env.now() + backoffDelay(this.#attempt++, this.#env.random());
-          this.lastError = error.message;
+          this.lastError = error.status === 404 ? "Waiting for the draft to reach the server." : error.message;
           this.#emit();
           return;
         }
         await this.#update(recording.audioId, (r) => ({ ...r, upload: { state: "failed", reason: describe(error), during: "upload" } }));
       }
     }
+  }
+
+  /** A draft made offline reaches the server by sync, which may still be
+   * under way when signal returns: a 404 is worth a few more tries. */
+  #draftNotSyncedYet(audioId: string, error: VoiceApiError): boolean {
+    if (error.status !== 404) return false;
+    const times = (this.#draftMissing.get(audioId) ?? 0) + 1;
+    this.#draftMissing.set(audioId, times);
+    return times <= MAX_DRAFT_MISSING;
   }
 
   #needsUpload(recording: Recording): boolean {
