@@ -85,3 +85,21 @@ deploy-check:
 	FIELDBOOK_DOMAIN=$(DEPLOY_DOMAIN) caddy validate --config deploy/Caddyfile --adapter caddyfile > target/deploy-check/caddy.log 2>&1 \
 		|| { cat target/deploy-check/caddy.log; exit 1; }
 	@echo "deploy-check: compose file, systemd units and Caddyfile accepted"
+
+## Audit every dependency for known vulnerabilities: Rust crates with
+## cargo-audit (installed if absent; reads the RustSec advisory database
+## from GitHub) and the npm packages that ship or run (npm audit against
+## the registry). Needs the internet, so it is not part of `make test`.
+## Runs every audit, then fails if any found something.
+NPM_AUDIT_DIRS = pwa tests/interop bench/reference
+
+.PHONY: audit
+audit:
+	@command -v cargo-audit >/dev/null || $(CARGO) install --locked cargo-audit
+	@status=0; \
+	$(CARGO) audit || status=1; \
+	for dir in $(NPM_AUDIT_DIRS); do \
+		echo "npm audit: $$dir"; \
+		(cd $$dir && npm audit --omit=dev) || status=1; \
+	done; \
+	exit $$status

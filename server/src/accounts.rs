@@ -4,6 +4,7 @@
 //! cookie and other clients' bearer header.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ROOT};
@@ -30,6 +31,8 @@ pub enum AccountError {
     PasswordTooShort,
     #[error("That password is too long.")]
     PasswordTooLong,
+    #[error("That password is too easy to guess (it is your email address, one character repeated, or a very common password). Choose another.")]
+    PasswordTooGuessable,
     #[error("An account with that email address already exists.")]
     EmailTaken,
     #[error("The email address or password is not right.")]
@@ -69,17 +72,29 @@ pub struct Device {
 pub struct Accounts {
     store: Arc<dyn Store>,
     docs: DocStore,
+    /// A device unseen for longer than this must sign in again.
+    session_idle_timeout: Option<Duration>,
 }
 
 impl Accounts {
     pub fn new(store: Arc<dyn Store>, docs: DocStore) -> Self {
-        Self { store, docs }
+        Self {
+            store,
+            docs,
+            session_idle_timeout: None,
+        }
+    }
+
+    /// Sessions (devices) not seen for `timeout` stop working and are removed.
+    pub fn with_session_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.session_idle_timeout = Some(timeout);
+        self
     }
 
     /// Creates the account and its root document, durably.
     pub async fn register(&self, email: &str, password: &str) -> Result<User, AccountError> {
         let email = normalise_email(email)?;
-        check_password(password)?;
+        check_password(password, &email)?;
         let password_hash = passwords::hash(password.to_owned()).await?;
         let user = User {
             id: random_id(),
@@ -161,20 +176,39 @@ impl Accounts {
         let Some(user) = self.get_json::<User>(&keys::user(&device.user_id))? else {
             return Ok(None);
         };
+        if self.expired(&device) {
+            self.forget_expired(&device)?;
+            return Ok(None);
+        }
         self.touch(&mut device)?;
         Ok(Some((user, device)))
+    }
+
+    fn expired(&self, device: &Device) -> bool {
+        let Some(timeout) = self.session_idle_timeout else {
+            return false;
+        };
+        let idle_millis = crate::clock::now_millis() - millis_since_epoch(&device.last_seen_at);
+        idle_millis > timeout.as_millis() as i64
+    }
+
+    /// Removes an expired device and its token (unflushed: after a crash it
+    /// is simply found expired again).
+    fn forget_expired(&self, device: &Device) -> Result<(), AccountError> {
+        let mut batch = Batch::default();
+        batch.delete(keys::token(&device.token_hash));
+        batch.delete(keys::device(&device.id));
+        batch.delete(keys::user_device(&device.user_id, &device.id));
+        self.store.apply(batch)?;
+        tracing::info!(user = %device.user_id, device = %device.id, "session expired");
+        Ok(())
     }
 
     /// Records when a device was last seen, at most once a minute (unflushed:
     /// losing it in a crash only makes the time a little older).
     fn touch(&self, device: &mut Device) -> Result<(), AccountError> {
         let now = crate::clock::now_millis();
-        let stored = humantime::parse_rfc3339(&device.last_seen_at)
-            .ok()
-            .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|elapsed| elapsed.as_millis() as i64)
-            .unwrap_or(0);
-        if now - stored > 60_000 {
+        if now - millis_since_epoch(&device.last_seen_at) > 60_000 {
             device.last_seen_at = crate::clock::now_rfc3339();
             self.put_json(&keys::device(&device.id), device)?;
         }
@@ -238,6 +272,16 @@ impl Accounts {
     }
 }
 
+/// An RFC 3339 time as milliseconds since the epoch (0 if unreadable, which
+/// counts as long ago).
+fn millis_since_epoch(time: &str) -> i64 {
+    humantime::parse_rfc3339(time)
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records serialise")
 }
@@ -281,12 +325,53 @@ pub fn normalise_email(email: &str) -> Result<String, AccountError> {
     }
 }
 
-fn check_password(password: &str) -> Result<(), AccountError> {
+/// The most used passwords of ten or more characters in public breach lists;
+/// length alone does not stop these being among the first guessed.
+const COMMON_LONG_PASSWORDS: &[&str] = &[
+    "1234567890",
+    "12345678910",
+    "123456789a",
+    "0123456789",
+    "1q2w3e4r5t",
+    "qwertyuiop",
+    "qwerty1234",
+    "qwerty12345",
+    "asdfghjkl1",
+    "1qaz2wsx3edc",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd123",
+    "iloveyou12",
+    "football123",
+    "abcdefghij",
+    "abc1234567",
+    "letmein123",
+    "welcome123",
+    "socialwork",
+    "socialworker",
+];
+
+/// Rules for a new password, in the spirit of NIST SP 800-63B: long enough,
+/// not absurdly long (hashing cost), and not trivially guessable; no
+/// composition rules (they make passwords harder to remember, not to guess).
+fn check_password(password: &str, email: &str) -> Result<(), AccountError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AccountError::PasswordTooShort);
     }
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(AccountError::PasswordTooLong);
+    }
+    let lowered = password.trim().to_lowercase();
+    let local_part = email.split('@').next().unwrap_or(email);
+    let mut chars = lowered.chars();
+    let one_repeated = chars.next().is_some_and(|first| chars.all(|c| c == first));
+    if lowered == email
+        || lowered == local_part
+        || one_repeated
+        || COMMON_LONG_PASSWORDS.contains(&lowered.as_str())
+    {
+        return Err(AccountError::PasswordTooGuessable);
     }
     Ok(())
 }
@@ -344,6 +429,44 @@ mod tests {
             "a@b@c.org",
         ] {
             assert!(normalise_email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_must_be_long_and_not_guessable() {
+        let email = "samantha.jones@example.org";
+        assert!(check_password("correct horse battery", email).is_ok());
+        assert!(
+            check_password("ten chars!", email).is_ok(),
+            "exactly the minimum"
+        );
+        assert!(matches!(
+            check_password("nine char", email),
+            Err(AccountError::PasswordTooShort)
+        ));
+        // Counted in characters, not bytes: nine accented letters are short.
+        assert!(matches!(
+            check_password(&"é".repeat(9), email),
+            Err(AccountError::PasswordTooShort)
+        ));
+        assert!(matches!(
+            check_password(&"x".repeat(MAX_PASSWORD_BYTES + 1), email),
+            Err(AccountError::PasswordTooLong)
+        ));
+        for guessable in [
+            "Samantha.Jones@example.org",
+            "samantha.jones",
+            "aaaaaaaaaaaa",
+            "Password123",
+            "QWERTYUIOP",
+        ] {
+            assert!(
+                matches!(
+                    check_password(guessable, email),
+                    Err(AccountError::PasswordTooGuessable)
+                ),
+                "{guessable:?} accepted"
+            );
         }
     }
 

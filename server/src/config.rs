@@ -2,7 +2,7 @@
 //! `FIELDBOOK_*` environment variables < command-line flags. Validated once at
 //! start-up so a bad value stops the server with a clear message.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,6 +29,12 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The built PWA (`pwa/dist`), served at `/`.
     pub pwa_dir: PathBuf,
+    /// Proxies whose `X-Forwarded-For` names the real client (for the
+    /// per-client sign-in limit). Nobody by default: the header is trivially
+    /// forged by anyone who can reach the server directly.
+    pub trusted_proxies: Vec<IpRange>,
+    /// A device that has not been seen for this long must sign in again.
+    pub session_idle_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -52,7 +58,76 @@ impl Default for Config {
             login_attempts_per_minute: 10,
             secure_cookies: false,
             pwa_dir: PathBuf::from("./pwa/dist"),
+            trusted_proxies: Vec::new(),
+            session_idle_timeout: Duration::from_secs(DEFAULT_SESSION_IDLE_DAYS * SECS_PER_DAY),
         }
+    }
+}
+
+const DEFAULT_SESSION_IDLE_DAYS: u64 = 90;
+const SECS_PER_DAY: u64 = 24 * 60 * 60;
+
+/// One address or a CIDR block (`10.0.0.5`, `172.30.80.0/24`, `::1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        // An IPv4 client reaching a dual-stack socket arrives as ::ffff:a.b.c.d.
+        let addr = match addr {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(addr),
+            v4 => v4,
+        };
+        match (self.network, addr) {
+            (IpAddr::V4(net), IpAddr::V4(addr)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(addr) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(addr)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(addr) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpRange {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (addr, prefix) = match text.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text, None),
+        };
+        let network: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{text}` is not an IP address or CIDR block"))?;
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(prefix) => prefix
+                .parse::<u8>()
+                .ok()
+                .filter(|prefix| *prefix <= max)
+                .ok_or_else(|| format!("`{text}`: the prefix length must be 0 to {max}"))?,
+        };
+        Ok(Self { network, prefix })
+    }
+}
+
+impl<'de> Deserialize<'de> for IpRange {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -88,6 +163,13 @@ pub struct Settings {
     /// Directory of the built web app, served at / [default: ./pwa/dist]
     #[arg(long, env = "FIELDBOOK_PWA_DIR")]
     pub pwa_dir: Option<PathBuf>,
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose
+    /// X-Forwarded-For header is believed [default: none]
+    #[arg(long, env = "FIELDBOOK_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<IpRange>>,
+    /// Days a device may go unseen before it must sign in again [default: 90]
+    #[arg(long, env = "FIELDBOOK_SESSION_IDLE_DAYS")]
+    pub session_idle_days: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +211,8 @@ impl Settings {
                 .or(lower.login_attempts_per_minute),
             secure_cookies: self.secure_cookies.or(lower.secure_cookies),
             pwa_dir: self.pwa_dir.or(lower.pwa_dir),
+            trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
+            session_idle_days: self.session_idle_days.or(lower.session_idle_days),
         }
     }
 
@@ -153,6 +237,11 @@ impl Settings {
                 .unwrap_or(defaults.login_attempts_per_minute),
             secure_cookies: self.secure_cookies.unwrap_or(defaults.secure_cookies),
             pwa_dir: self.pwa_dir.unwrap_or(defaults.pwa_dir),
+            trusted_proxies: self.trusted_proxies.unwrap_or(defaults.trusted_proxies),
+            session_idle_timeout: self
+                .session_idle_days
+                .map(|days| Duration::from_secs(days.saturating_mul(SECS_PER_DAY)))
+                .unwrap_or(defaults.session_idle_timeout),
         };
         config.validate()?;
         Ok(config)
@@ -176,6 +265,12 @@ impl Config {
         if self.login_attempts_per_minute == 0 {
             return Err(ConfigError::Invalid {
                 name: "login_attempts_per_minute",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.session_idle_timeout.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "session_idle_days",
                 message: "must be at least 1".into(),
             });
         }
@@ -211,5 +306,24 @@ mod tests {
         .resolve()
         .unwrap_err();
         assert!(err.to_string().contains("max_message_bytes"), "{err}");
+        let err = toml::from_str::<Settings>("trusted_proxies = [\"10.0.0.0/33\"]").unwrap_err();
+        assert!(err.to_string().contains("prefix length"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_blocks() {
+        let file: Settings =
+            toml::from_str("trusted_proxies = [\"172.30.80.0/24\", \"::1\"]").unwrap();
+        let proxies = file.resolve().unwrap().trusted_proxies;
+        let trusted = |addr: &str| proxies.iter().any(|p| p.contains(addr.parse().unwrap()));
+        assert!(trusted("172.30.80.2"));
+        assert!(trusted("::ffff:172.30.80.9"), "IPv4-mapped IPv6");
+        assert!(!trusted("172.30.81.2"));
+        assert!(trusted("::1"));
+        assert!(!trusted("127.0.0.1"));
+        let everyone: IpRange = "0.0.0.0/0".parse().unwrap();
+        assert!(everyone.contains("8.8.8.8".parse().unwrap()));
+        assert!("nonsense".parse::<IpRange>().is_err());
+        assert!("10.0.0.1/x".parse::<IpRange>().is_err());
     }
 }

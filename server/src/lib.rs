@@ -81,7 +81,10 @@ pub fn build(config: Config) -> Result<App, ServerError> {
     ));
     let (stop, stopped) = watch::channel(false);
     let state = AppState {
-        accounts: Arc::new(Accounts::new(store.clone(), DocStore::new(store.clone()))),
+        accounts: Arc::new(
+            Accounts::new(store.clone(), DocStore::new(store.clone()))
+                .with_session_idle_timeout(config.session_idle_timeout),
+        ),
         login_limiter: Arc::new(RateLimiter::new(
             config.login_attempts_per_minute,
             Duration::from_secs(60),

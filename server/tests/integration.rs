@@ -5,6 +5,7 @@ mod admin;
 mod check_text;
 mod convergence;
 mod crash;
+mod security;
 mod support;
 
 use std::time::Duration;

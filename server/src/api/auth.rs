@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
+use super::client_addr::client_ip;
 use super::error::ApiJson;
 use super::session::{cleared_cookie, session_cookie, CurrentDevice};
 use super::{ApiError, AppState};
@@ -69,8 +70,9 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let client = client_ip(client.ip(), &headers, &state.config.trusted_proxies);
     let keys = [
-        format!("ip:{}", client.ip()),
+        format!("ip:{client}"),
         format!("email:{}", request.email.trim().to_lowercase()),
     ];
     for key in &keys {

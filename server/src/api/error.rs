@@ -17,6 +17,7 @@ use crate::doc_store::DocStoreError;
 pub enum ApiError {
     BadRequest(&'static str, String),
     Unauthorized,
+    Forbidden(&'static str, String),
     NotFound,
     Conflict(&'static str, String),
     PayloadTooLarge,
@@ -34,6 +35,7 @@ impl IntoResponse for ApiError {
                 "unauthorized",
                 "Sign in to continue.".to_owned(),
             ),
+            ApiError::Forbidden(code, message) => (StatusCode::FORBIDDEN, code, message),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".to_owned()),
             ApiError::Conflict(code, message) => (StatusCode::CONFLICT, code, message),
             ApiError::PayloadTooLarge => (
@@ -83,6 +85,9 @@ impl From<AccountError> for ApiError {
             AccountError::InvalidEmail => ApiError::BadRequest("invalid_email", message),
             AccountError::PasswordTooShort => ApiError::BadRequest("password_too_short", message),
             AccountError::PasswordTooLong => ApiError::BadRequest("password_too_long", message),
+            AccountError::PasswordTooGuessable => {
+                ApiError::BadRequest("password_too_guessable", message)
+            }
             AccountError::EmailTaken => ApiError::Conflict("email_taken", message),
             AccountError::BadCredentials => ApiError::Unauthorized,
             AccountError::DeviceNotFound => ApiError::NotFound,

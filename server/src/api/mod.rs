@@ -1,11 +1,13 @@
 //! The HTTP surface: one route table, one module per resource.
 
 mod auth;
+pub mod client_addr;
 mod devices;
 mod documents;
 mod error;
 mod me;
 mod ops;
+mod origin_check;
 mod security_headers;
 mod session;
 mod sync;
@@ -62,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .fallback(web_app::serve)
+        .layer(middleware::from_fn(origin_check::refuse_cross_site))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             security_headers::add,

@@ -1,0 +1,509 @@
+//! The HTTP authorization matrix. The endpoints are read from the route
+//! table itself (src/api/mod.rs), so adding a route without adding it here
+//! fails `the_matrix_names_every_routed_endpoint`; each endpoint then needs
+//! its answer for no session, a bogus or revoked or expired session, and
+//! another user's session.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::*;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Access {
+    /// Anyone may call it (sign-up, sign-in, health for load balancers).
+    Public,
+    /// Only a signed-in device, and only about its own user.
+    Device,
+}
+
+/// Every endpoint, who may call it. `/metrics` is public on the server's
+/// own port; deploy/Caddyfile keeps it off the internet, and
+/// `public_endpoints_reveal_nobody` checks it names no one.
+const MATRIX: &[(&str, &str, Access)] = &[
+    ("POST", "/api/auth/register", Access::Public),
+    ("POST", "/api/auth/login", Access::Public),
+    ("POST", "/api/auth/logout", Access::Device),
+    ("GET", "/api/me", Access::Device),
+    ("GET", "/api/devices", Access::Device),
+    ("DELETE", "/api/devices/{id}", Access::Device),
+    ("DELETE", "/api/documents/{id}", Access::Device),
+    ("GET", "/sync", Access::Device),
+    ("GET", "/healthz", Access::Public),
+    ("GET", "/readyz", Access::Public),
+    ("GET", "/metrics", Access::Public),
+];
+
+fn api_source_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// (method, path) of every `.route(...)` in the router, with `.nest`
+/// prefixes applied. Refuses route-building it does not understand, so a
+/// route cannot hide from the matrix.
+fn routed_endpoints() -> BTreeSet<(String, String)> {
+    let source = std::fs::read_to_string(api_source_dir().join("api/mod.rs")).unwrap();
+    let body = &source[source.find("pub fn router(").expect("api::router exists")..];
+    let body = &body[..body.find("\n}\n").expect("router ends")];
+    for unknown in [
+        ".merge(",
+        ".route_service(",
+        ".nest_service(",
+        ".route_layer(",
+    ] {
+        assert!(
+            !body.contains(unknown),
+            "api::router uses `{unknown}`, which this test cannot read: teach \
+             routed_endpoints about it so those routes are in the security matrix"
+        );
+    }
+    // Routes per router variable ("" for the one returned), and nestings.
+    let mut groups: Vec<(String, String, String)> = Vec::new();
+    let mut nests: Vec<(String, String)> = Vec::new();
+    let mut current = String::new();
+    let mut rest = body;
+    loop {
+        let next_router = rest.find("Router::new()");
+        let next_route = rest.find(".route(");
+        let next_nest = rest.find(".nest(");
+        let Some(at) = [next_router, next_route, next_nest]
+            .into_iter()
+            .flatten()
+            .min()
+        else {
+            break;
+        };
+        if Some(at) == next_router {
+            // `let NAME = Router::new()` starts a group; a bare one is the root.
+            let before = rest[..at].trim_end();
+            current = before
+                .strip_suffix('=')
+                .and_then(|b| b.trim_end().rsplit(|c: char| c.is_whitespace()).next())
+                .unwrap_or_default()
+                .to_owned();
+            rest = &rest[at + "Router::new()".len()..];
+        } else {
+            let is_route = Some(at) == next_route;
+            let open = at + if is_route { ".route(" } else { ".nest(" }.len();
+            let call = balanced(&rest[open..]);
+            let (first, second) = call.split_once(',').expect("two arguments");
+            let path = first.trim().trim_matches('"').to_owned();
+            if is_route {
+                for method in methods_in(second) {
+                    groups.push((current.clone(), method, path.clone()));
+                }
+            } else {
+                nests.push((path, second.trim().to_owned()));
+            }
+            rest = &rest[open + call.len()..];
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(group, method, path)| {
+            if group.is_empty() {
+                return (method, path);
+            }
+            let prefix = nests
+                .iter()
+                .find(|(_, name)| *name == group)
+                .map(|(prefix, _)| prefix.clone())
+                .unwrap_or_else(|| panic!("router `{group}` is never nested"));
+            (method, prefix + &path)
+        })
+        .collect()
+}
+
+/// The text up to the parenthesis that closes the one just opened.
+fn balanced(text: &str) -> &str {
+    let mut depth = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth == 0 => return &text[..i],
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    panic!("unbalanced parentheses in the route table")
+}
+
+/// `get(a)`, `post(b).delete(c)`, `axum::routing::put(d)` -> methods.
+fn methods_in(handlers: &str) -> Vec<String> {
+    let mut methods = Vec::new();
+    for name in [
+        "get", "post", "put", "patch", "delete", "head", "options", "any",
+    ] {
+        let mut from = 0;
+        while let Some(at) = handlers[from..].find(&format!("{name}(")) {
+            let at = from + at;
+            let preceded_ok = handlers[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+            if preceded_ok {
+                methods.push(name.to_uppercase());
+            }
+            from = at + name.len();
+        }
+    }
+    assert!(
+        !methods.is_empty(),
+        "no method in route handler `{handlers}`"
+    );
+    methods
+}
+
+#[test]
+fn the_matrix_names_every_routed_endpoint() {
+    let routed = routed_endpoints();
+    assert!(
+        routed.len() >= 10,
+        "the parser found too little: {routed:?}"
+    );
+    let listed: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(method, path, _)| (method.to_string(), path.to_string()))
+        .collect();
+    let missing: Vec<_> = routed.difference(&listed).collect();
+    assert!(
+        missing.is_empty(),
+        "endpoints with no row in the security matrix (server/tests/security/endpoints.rs): \
+         {missing:?}; add each to MATRIX and to the checks below"
+    );
+    let stale: Vec<_> = listed.difference(&routed).collect();
+    assert!(
+        stale.is_empty(),
+        "matrix rows for routes that are gone: {stale:?}"
+    );
+
+    // Routes built anywhere else would escape the parser.
+    let mut stack = vec![api_source_dir()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("api/mod.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                assert!(
+                    !text.contains("Router::new()") && !text.contains(".route("),
+                    "{} builds routes outside api::router; keep the route table in one \
+                     place so the security matrix sees it",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+/// What the owner has, for requests that name a resource.
+struct Owner {
+    account: Account,
+    phone: Session,
+    laptop: Session,
+    entry: fieldbook_shared::DocumentId,
+}
+
+async fn owner_with_an_entry(server: &TestServer, email: &str) -> Owner {
+    let (account, phone) = account_and_session(server, email).await;
+    let laptop = login(server, email).await;
+    let mut peer = Peer::join(server, &phone.token, &format!("{email}-phone")).await;
+    let entry = random_doc_id();
+    let mut replica = Replica::new(entry, crate::doc_with_text("title", "Confidential"));
+    assert_eq!(
+        replica.sync_until(&mut peer, |_| true).await,
+        Outcome::Synced
+    );
+    Owner {
+        account,
+        phone,
+        laptop,
+        entry,
+    }
+}
+
+/// The request for an endpoint, `{id}` naming one of the owner's things.
+fn request_for(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    owner: &Owner,
+) -> reqwest::RequestBuilder {
+    let path = match path {
+        "/api/devices/{id}" => format!("/api/devices/{}", owner.laptop.device_id),
+        "/api/documents/{id}" => format!("/api/documents/{}", owner.entry),
+        other => other.to_owned(),
+    };
+    assert!(
+        !path.contains('{'),
+        "no resource for {path}: add one in request_for"
+    );
+    client().request(method.parse().unwrap(), server.url(&path))
+}
+
+/// Every device-only endpoint refuses `credential` with 401 and no data.
+async fn refused_everywhere(server: &TestServer, owner: &Owner, credential: &Credential) {
+    for (method, path, access) in MATRIX {
+        if *access != Access::Device {
+            continue;
+        }
+        if *path == "/sync" {
+            assert_eq!(
+                upgrade_status(server, credential, &[]).await,
+                401,
+                "{credential:?} opened /sync"
+            );
+            continue;
+        }
+        let response = credential
+            .apply(request_for(server, method, path, owner))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{credential:?} on {method} {path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized", "{method} {path}");
+        assert_eq!(body.as_object().unwrap().len(), 1, "only the error: {body}");
+    }
+}
+
+/// The owner's things are all still there and still theirs.
+async fn owner_untouched(server: &TestServer, owner: &Owner) {
+    for token in [&owner.phone.token, &owner.laptop.token] {
+        assert_eq!(
+            me_status(server, &Credential::Bearer(token.clone())).await,
+            200
+        );
+    }
+    let mut peer = Peer::join(server, &owner.laptop.token, "owner-check").await;
+    let mut check = Replica::empty(owner.entry);
+    let outcome = check
+        .sync_until(&mut peer, |doc| crate::text_of(doc, "title").is_some())
+        .await;
+    assert_eq!(outcome, Outcome::Synced);
+    assert_eq!(crate::text_of(&check.doc, "title").unwrap(), "Confidential");
+}
+
+#[tokio::test]
+async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
+    let server = TestServer::start().await;
+    let owner = owner_with_an_entry(&server, "owner@example.org").await;
+
+    let mut credentials = vec![Credential::Nothing];
+    credentials.extend(Credential::both("not-a-real-token"));
+    credentials.extend(Credential::both(""));
+    // A revoked device: signed in, then removed from another device.
+    let revoked = login(&server, "owner@example.org").await;
+    let revoke = client()
+        .delete(server.url(&format!("/api/devices/{}", revoked.device_id)))
+        .bearer_auth(&owner.phone.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), 204);
+    credentials.extend(Credential::both(&revoked.token));
+    // Signed out.
+    let signed_out = login(&server, "owner@example.org").await;
+    let logout = client()
+        .post(server.url("/api/auth/logout"))
+        .bearer_auth(&signed_out.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    credentials.extend(Credential::both(&signed_out.token));
+    // Basic credentials with another user name than `token`.
+    let basic = Credential::Nothing.apply(client().get(server.url("/api/me")));
+    let basic = basic.basic_auth("admin", Some(&owner.phone.token));
+    assert_eq!(basic.send().await.unwrap().status(), 401);
+
+    for credential in &credentials {
+        refused_everywhere(&server, &owner, credential).await;
+    }
+    owner_untouched(&server, &owner).await;
+    server.stop().await;
+
+    // Expired: a device unseen for longer than the idle limit.
+    let server = TestServer::start_with(|c| c.session_idle_timeout = SHORT_SESSION).await;
+    let (_, session) = account_and_session(&server, "idle@example.org").await;
+    let started = std::time::Instant::now();
+    for credential in Credential::both(&session.token) {
+        assert_eq!(
+            me_status(&server, &credential).await,
+            200,
+            "fresh session works"
+        );
+    }
+    tokio::time::sleep(SHORT_SESSION.saturating_sub(started.elapsed()) + SHORT_SESSION / 4).await;
+    let owner = Owner {
+        entry: random_doc_id(),
+        laptop: Session {
+            token: session.token.clone(),
+            device_id: session.device_id.clone(),
+        },
+        phone: session,
+        account: Account {
+            email: "idle@example.org".to_owned(),
+            user_id: String::new(),
+            root: random_doc_id(),
+        },
+    };
+    for credential in Credential::both(&owner.phone.token) {
+        refused_everywhere(&server, &owner, &credential).await;
+    }
+    // Signing in again works, and the expired device is gone from the list.
+    let fresh = login(&server, "idle@example.org").await;
+    let devices: Value = client()
+        .get(server.url("/api/devices"))
+        .bearer_auth(&fresh.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [fresh.device_id.as_str()]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn another_users_session_reaches_nothing_of_the_owners() {
+    let server = TestServer::start().await;
+    let owner = owner_with_an_entry(&server, "owner@example.org").await;
+    let (intruder_account, intruder) = account_and_session(&server, "intruder@example.org").await;
+    let as_intruder = Credential::Bearer(intruder.token.clone());
+    let owner_secrets = [
+        owner.account.email.as_str(),
+        owner.account.user_id.as_str(),
+        owner.phone.device_id.as_str(),
+        owner.laptop.device_id.as_str(),
+        &owner.entry.to_string(),
+        &owner.account.root.to_string(),
+    ]
+    .map(str::to_owned);
+    let leaks = |text: &str| {
+        owner_secrets
+            .iter()
+            .filter(|secret| text.contains(secret.as_str()))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+
+    for (method, path, access) in MATRIX {
+        if *access != Access::Device {
+            continue;
+        }
+        match (*method, *path) {
+            ("GET", "/sync") => {
+                // The socket opens (it is the intruder's own session); what it
+                // may do there is sync_access's matrix.
+                assert_eq!(upgrade_status(&server, &as_intruder, &[]).await, 101);
+            }
+            ("GET", "/api/me") | ("GET", "/api/devices") => {
+                let response = as_intruder
+                    .apply(request_for(&server, method, path, &owner))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200, "{path}");
+                let text = response.text().await.unwrap();
+                assert!(leaks(&text).is_empty(), "{path} leaked {:?}", leaks(&text));
+                assert!(text.contains(&intruder_account.user_id) || path == &"/api/devices");
+            }
+            ("DELETE", "/api/devices/{id}") | ("DELETE", "/api/documents/{id}") => {
+                let response = as_intruder
+                    .apply(request_for(&server, method, path, &owner))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 404, "{method} {path}");
+                let owners = response.text().await.unwrap();
+                // The same answer as for something that does not exist, so
+                // the intruder learns nothing about what the owner has.
+                let unknown = match *path {
+                    "/api/devices/{id}" => "/api/devices/0123456789abcdef0123456789abcdef".into(),
+                    _ => format!("/api/documents/{}", random_doc_id()),
+                };
+                let response = as_intruder
+                    .apply(client().delete(server.url(&unknown)))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 404);
+                assert_eq!(response.text().await.unwrap(), owners);
+                // Nor the owner's root document.
+                if *path == "/api/documents/{id}" {
+                    let root = format!("/api/documents/{}", owner.account.root);
+                    let response = as_intruder
+                        .apply(client().delete(server.url(&root)))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status(), 404);
+                }
+            }
+            ("POST", "/api/auth/logout") => {
+                // Signs out the intruder's device, nobody else's; run last.
+            }
+            other => panic!(
+                "no cross-user check for {other:?}: add one to \
+                 another_users_session_reaches_nothing_of_the_owners"
+            ),
+        }
+    }
+    let logout = as_intruder
+        .apply(client().post(server.url("/api/auth/logout")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 204);
+    assert_eq!(me_status(&server, &as_intruder).await, 401);
+    owner_untouched(&server, &owner).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn public_endpoints_reveal_nobody() {
+    let server = TestServer::start().await;
+    let owner = owner_with_an_entry(&server, "owner@example.org").await;
+    for (method, path, access) in MATRIX {
+        if *access != Access::Public || *method != "GET" {
+            continue;
+        }
+        let text = client()
+            .get(server.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for secret in [
+            &owner.account.email,
+            &owner.account.user_id,
+            &owner.phone.token,
+        ] {
+            assert!(!text.contains(secret.as_str()), "{path} shows {secret}");
+        }
+    }
+    // Sign-in says the same for a wrong password and an unknown account.
+    let wrong_password =
+        login_response(&server, "owner@example.org", "not the password", &[]).await;
+    let no_such_account = login_response(&server, "nobody@example.org", PASSWORD, &[]).await;
+    assert_eq!(wrong_password.status(), 401);
+    assert_eq!(no_such_account.status(), 401);
+    assert_eq!(
+        wrong_password.text().await.unwrap(),
+        no_such_account.text().await.unwrap()
+    );
+    server.stop().await;
+}
