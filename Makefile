@@ -16,7 +16,7 @@ pwa:
 	cd pwa && npm ci --no-audit --no-fund && npm run build
 
 ## Set up and run every test
-test: lint test-rust test-interop test-pwa
+test: lint test-rust test-interop test-pwa deploy-check
 
 lint:
 	$(CARGO) fmt --all -- --check
