@@ -7,6 +7,8 @@
 //! to is evicted after an idle time, so memory follows the active set, not
 //! the number of documents ever touched.
 
+mod sync_payload;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -281,6 +283,9 @@ impl Hub {
         is_request: bool,
     ) -> Result<(), SyncError> {
         let message = sync::Message::decode(data).map_err(|_| SyncError::BadPayload)?;
+        if !sync_payload::blooms_are_safe(&message) {
+            return Err(SyncError::BadPayload);
+        }
         let live = self.live_doc(doc_id);
         let mut state = live.state.lock().await;
         self.ensure_loaded(doc_id, &mut state)?;
