@@ -144,15 +144,6 @@ export const PEER_GUIDANCE =
   "Discussing a piece of learning with your supervisor counts; reflecting on your own on a supervision session does not, because peer reflection means discussing your learning with someone else. " +
   "Record the peer's role, never their name, and keep everything anonymous.";
 
-/** The same guidance as separate points, for a list. */
-export const PEER_GUIDANCE_POINTS: readonly string[] = [
-  "A conversation with another professional about something you have learnt, and what it means for your practice.",
-  "The peer can be another social worker, a manager or supervisor, or another professional who knows your work (a teacher, police officer, health visitor, …).",
-  "Informal or planned: a chat with a colleague after a course, supervision, a team meeting, group supervision.",
-  "Discussing a piece of learning with your supervisor counts. Reflecting on your own on a supervision session does not.",
-  "Record the peer's role, never their name.",
-];
-
 export type PromptField = "description" | "learning" | "impact" | "peerReflection";
 export type ReflectiveModelId = "what-so-what" | "gibbs";
 

@@ -17,6 +17,7 @@ import {
   PEER_ROLES,
   REFLECTIVE_MODELS,
   SWE_LABELS,
+  type PromptField,
   type ReflectiveModelId,
 } from "../cpd/rules";
 
@@ -35,7 +36,7 @@ export function SweForm({ drafts, id, doc }: Props) {
     localStorage.setItem(MODEL_KEY, value);
     setModel(value);
   };
-  const prompts = (field: "description" | "learning" | "impact") =>
+  const prompts = (field: PromptField) =>
     model === "none" ? [] : (REFLECTIVE_MODELS.find((m) => m.id === model)?.prompts[field] ?? []);
   const peer = doc.peerReflection;
   const otherRole = peer !== null && peer.peerRole !== "" && !PEER_ROLES.includes(peer.peerRole);
@@ -169,6 +170,17 @@ export function SweForm({ drafts, id, doc }: Props) {
             <label for="peer-text" class="field-label">
               {PEER_QUESTION}
             </label>
+            <details class="guidance">
+              <summary>Help with this</summary>
+              <p>{FIELD_GUIDANCE.peerReflection}</p>
+              {prompts("peerReflection").length > 0 && (
+                <ul>
+                  {prompts("peerReflection").map((prompt) => (
+                    <li key={prompt}>{prompt}</li>
+                  ))}
+                </ul>
+              )}
+            </details>
             <TextField id="peer-text" rows={5} value={peer.text} onInput={(value) => drafts.setText(id, "peerReflection.text", value)} />
             <FieldFlags drafts={drafts} id={id} doc={doc} field="peerReflection.text" inputId="peer-text" />
             <CopyButton label="Peer reflection" text={peer.text} />
