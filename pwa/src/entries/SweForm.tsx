@@ -48,17 +48,7 @@ export function SweForm({ drafts, id, doc }: Props) {
         <label for={inputId} class="field-label">
           {SWE_LABELS[field]}
         </label>
-        <details class="guidance">
-          <summary>Help with this</summary>
-          <p>{FIELD_GUIDANCE[field]}</p>
-          {prompts(field).length > 0 && (
-            <ul>
-              {prompts(field).map((prompt) => (
-                <li key={prompt}>{prompt}</li>
-              ))}
-            </ul>
-          )}
-        </details>
+        <Guidance text={FIELD_GUIDANCE[field]} prompts={prompts(field)} />
         <TextField id={inputId} rows={rows} value={doc[field]} onInput={(value) => drafts.setText(id, field, value)} />
         <FieldFlags drafts={drafts} id={id} doc={doc} field={field} inputId={inputId} />
         <CopyButton label={SWE_LABELS[field]} text={doc[field]} />
@@ -170,17 +160,7 @@ export function SweForm({ drafts, id, doc }: Props) {
             <label for="peer-text" class="field-label">
               {PEER_QUESTION}
             </label>
-            <details class="guidance">
-              <summary>Help with this</summary>
-              <p>{FIELD_GUIDANCE.peerReflection}</p>
-              {prompts("peerReflection").length > 0 && (
-                <ul>
-                  {prompts("peerReflection").map((prompt) => (
-                    <li key={prompt}>{prompt}</li>
-                  ))}
-                </ul>
-              )}
-            </details>
+            <Guidance text={FIELD_GUIDANCE.peerReflection} prompts={prompts("peerReflection")} />
             <TextField id="peer-text" rows={5} value={peer.text} onInput={(value) => drafts.setText(id, "peerReflection.text", value)} />
             <FieldFlags drafts={drafts} id={id} doc={doc} field="peerReflection.text" inputId="peer-text" />
             <CopyButton label="Peer reflection" text={peer.text} />
@@ -197,6 +177,23 @@ export function SweForm({ drafts, id, doc }: Props) {
   );
 }
 
+
+/** A field's guidance and the chosen reflective model's prompts, folded away until asked for. */
+function Guidance({ text, prompts }: { text: string; prompts: readonly string[] }) {
+  return (
+    <details class="guidance">
+      <summary>Help with this</summary>
+      <p>{text}</p>
+      {prompts.length > 0 && (
+        <ul>
+          {prompts.map((prompt) => (
+            <li key={prompt}>{prompt}</li>
+          ))}
+        </ul>
+      )}
+    </details>
+  );
+}
 
 /** Which registration year the date puts the entry in, when not this one, and dates worth a second look. */
 function DateNotes({ doc }: { doc: EntryDoc }) {
