@@ -2,8 +2,7 @@
 // what axe cannot see: 44 px touch targets and a 320 px wide screen.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { AxeBuilder } from "@axe-core/playwright";
-import { LAPTOP, PHONE, createAccount, launchBrowser, startServer, uniqueEmail, waitForSynced } from "./support.mjs";
+import { LAPTOP, PHONE, assertNoSeriousViolations, createAccount, launchBrowser, startServer, uniqueEmail, waitForSynced } from "./support.mjs";
 
 let server;
 let browser;
@@ -17,17 +16,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function assertNoSeriousViolations(page, screen) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  assert.deepEqual(
-    serious.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`),
-    [],
-    `${screen}: axe found serious or critical violations`,
-  );
-  assert.ok(results.passes.length > 10, `${screen}: axe ran its checks`);
-}
 
 /** Every control that can be tapped, smaller than 44 × 44 CSS px. */
 async function smallTargets(page) {

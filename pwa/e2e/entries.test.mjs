@@ -2,8 +2,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { AxeBuilder } from "@axe-core/playwright";
-import { LAPTOP, PHONE, artefactPath, createAccount, launchBrowser, signIn, startServer, uniqueEmail, waitForSynced } from "./support.mjs";
+import { LAPTOP, PHONE, artefactPath, assertNoSeriousViolations, createAccount, launchBrowser, signIn, startServer, uniqueEmail, waitForSynced } from "./support.mjs";
 
 let server;
 let browser;
@@ -17,12 +16,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function axeClean(page, screen) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
-  const serious = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.deepEqual(serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], `${screen}: axe violations`);
-}
 
 function isoDate(date) {
   return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, "0")}-${String(date.getDate()).padStart(2, "0")}`;
@@ -48,7 +41,7 @@ test("two notes from the phone become a SWE-ready entry with a peer reflection o
   await laptop.getByRole("link", { name: "Entries", exact: true }).click();
   await laptop.getByRole("link", { name: /Home visit with an interpreter/ }).click();
   await laptop.getByLabel(/^Note 2/).waitFor();
-  await axeClean(laptop, "entry editor, empty");
+  await assertNoSeriousViolations(laptop, "entry editor, empty");
 
   // Build the entry from the notes.
   await laptop.getByLabel("Title (for your own list)").fill("Working with an interpreter");
@@ -79,7 +72,7 @@ test("two notes from the phone become a SWE-ready entry with a peer reflection o
   await laptop.getByLabel("The peer's professional role (never their name)").selectOption("Manager or supervisor");
   await laptop.getByLabel("Date of the discussion").fill(isoDate(new Date()));
   await laptop.getByLabel("Describe what you have learnt from discussing this CPD activity with a peer.").fill("My supervisor suggested meeting interpreters before visits.");
-  await axeClean(laptop, "entry editor, filled in");
+  await assertNoSeriousViolations(laptop, "entry editor, filled in");
 
   // A copied field is exactly the field's text.
   await laptop.getByRole("button", { name: /^Copy What you learnt/ }).click();
@@ -92,12 +85,12 @@ test("two notes from the phone become a SWE-ready entry with a peer reflection o
   await laptop.getByRole("link", { name: "Year", exact: true }).click();
   await laptop.getByText("1 of 2 pieces of CPD").waitFor();
   await laptop.getByText("Peer reflection: done").waitFor();
-  await axeClean(laptop, "dashboard");
+  await assertNoSeriousViolations(laptop, "dashboard");
   await laptop.screenshot({ path: artefactPath("dashboard-desktop.png"), fullPage: true });
 
   // The portfolio PDF downloads and holds the entry.
   await laptop.getByRole("link", { name: "Export", exact: true }).click();
-  await axeClean(laptop, "export");
+  await assertNoSeriousViolations(laptop, "export");
   await laptop.getByLabel(/^PDF:/).check();
   const [download] = await Promise.all([laptop.waitForEvent("download"), laptop.getByRole("button", { name: "Download 1 entry" }).click()]);
   const path = artefactPath("portfolio.pdf");

@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import assert from "node:assert/strict";
+import { AxeBuilder } from "@axe-core/playwright";
 import { chromium, devices } from "playwright-core";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
@@ -128,4 +130,16 @@ export async function waitForSynced(page) {
 export function artefactPath(name) {
   mkdirSync(ARTEFACTS, { recursive: true });
   return join(ARTEFACTS, name);
+}
+
+/** axe-core's WCAG 2.2 AA checks on the page as it is: no serious or critical violation. */
+export async function assertNoSeriousViolations(page, screen) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
+  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+  assert.deepEqual(
+    serious.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`),
+    [],
+    `${screen}: axe found serious or critical violations`,
+  );
+  assert.ok(results.passes.length > 10, `${screen}: axe ran its checks`);
 }
