@@ -5,6 +5,7 @@ import { CaptureMemory, reconcile, startNewNote, type CaptureState, type Capture
 import { summarize, formatWhen } from "../entries/summary";
 import { TextField } from "../ui/TextField";
 import { useSubscription, useNow } from "../ui/hooks";
+import { VoiceRecorder } from "../voice";
 
 const RECENT_DRAFTS = 4;
 const SAVE_SETTLE_MS = 150;
@@ -163,6 +164,8 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
       <button type="button" class="button button-primary button-big" onClick={newNote}>
         New note
       </button>
+      {/* A recording goes into the draft being written, else into a new one. */}
+      <VoiceRecorder userId={userId} drafts={reconciled ? drafts : null} targetDraft={target?.draftId ?? null} />
       {recent.length > 0 && (
         <section class="recent" aria-labelledby="recent-heading">
           <h2 id="recent-heading">Recent drafts</h2>

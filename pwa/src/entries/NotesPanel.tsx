@@ -4,6 +4,7 @@ import type { DraftStore, EntryTextField } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { formatWhen } from "./summary";
 import { TextField } from "../ui/TextField";
+import { VoiceNote } from "../voice";
 
 /** The fields a note can be inserted into, in SWE's order. */
 const TARGETS: { field: EntryTextField; label: string }[] = [
@@ -47,6 +48,7 @@ export function NotesPanel({ drafts, id, doc, now }: { drafts: DraftStore; id: D
               Note {index + 1} · {formatWhen(note.createdAt, now)}
               {note.device ? ` · ${note.device}` : ""}
             </label>
+            {note.kind === "voice" && note.audio && <VoiceNote note={note} label={`Voice note ${index + 1}`} />}
             <TextField id={`note-${note.id}`} value={note.text} autoFocus={note.id === focusNote} onInput={(text) => drafts.setNoteText(id, note.id, text)} />
             <NoteInsert index={index} onInsert={insert} />
           </li>
