@@ -16,6 +16,8 @@ use crate::metrics::Metrics;
 /// How long a new connection has to send its `join`.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_PEER_ID_CHARS: usize = 128;
+/// How long a closing connection waits for the peer's own close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// WebSocket close codes (RFC 6455).
 const CLOSE_NORMAL: u16 = 1000;
@@ -43,7 +45,7 @@ pub struct Identity {
 
 /// Why a connection is being closed for cause; the text is sent to the peer.
 #[derive(Debug, thiserror::Error)]
-enum Refusal {
+pub enum Refusal {
     #[error("message of {0} bytes is over the limit of {1} bytes")]
     TooLarge(usize, usize),
     #[error("messages must be binary CBOR frames")]
@@ -81,8 +83,11 @@ impl Refusal {
     }
 }
 
-enum Flow {
+/// What the connection does after a message it accepted.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Flow {
     Continue,
+    /// The peer said goodbye.
     Leave,
 }
 
@@ -132,7 +137,10 @@ impl Connection {
                     };
                     match self.on_frame(frame).await {
                         Ok(Flow::Continue) => {}
-                        Ok(Flow::Leave) => return self.close(CLOSE_NORMAL, "goodbye").await,
+                        Ok(Flow::Leave) => {
+                            let _ = self.close(CLOSE_NORMAL, "goodbye").await;
+                            return;
+                        }
                         Err(refusal) => return self.refuse(refusal).await,
                     }
                 }
@@ -142,7 +150,10 @@ impl Connection {
                             return;
                         }
                     }
-                    Some(Outbound::Close(reason)) => return self.close(CLOSE_NORMAL, reason).await,
+                    Some(Outbound::Close(reason)) => {
+                        let _ = self.close(CLOSE_NORMAL, reason).await;
+                        return;
+                    }
                     None => return,
                 },
                 _ = ping.tick() => {
@@ -156,7 +167,8 @@ impl Connection {
                     }
                 }
                 _ = self.ctx.shutdown.changed() => {
-                    return self.close(CLOSE_GOING_AWAY, "server restarting").await;
+                    let _ = self.close(CLOSE_GOING_AWAY, "server restarting").await;
+                    return;
                 }
             }
         }
@@ -231,46 +243,8 @@ impl Connection {
         metrics
             .bytes_in
             .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        let message = wire::decode(&bytes)?;
         let peer = self.peer.as_ref().expect("joined before the message loop");
-        if message.sender_id() != peer.peer_id {
-            return Err(Refusal::SenderMismatch);
-        }
-        let hub = &self.ctx.hub;
-        let is_request = matches!(message, Message::Request { .. });
-        match message {
-            Message::Request {
-                target_id,
-                document_id,
-                data,
-                ..
-            }
-            | Message::Sync {
-                target_id,
-                document_id,
-                data,
-                ..
-            } => {
-                check_target(hub, &target_id)?;
-                hub.receive_sync(peer, document_id, &data, is_request)
-                    .await?;
-                Ok(Flow::Continue)
-            }
-            Message::Ephemeral { ref target_id, .. } => {
-                check_target(hub, target_id)?;
-                hub.relay_ephemeral(peer, message).await;
-                Ok(Flow::Continue)
-            }
-            Message::Leave { .. } => Ok(Flow::Leave),
-            // A peer saying it lacks a document, or gossip about remote
-            // heads, needs no action from a server that never asks peers.
-            Message::DocUnavailable { .. }
-            | Message::RemoteSubscriptionChange { .. }
-            | Message::RemoteHeadsChanged { .. } => Ok(Flow::Continue),
-            Message::Join { .. } => Err(Refusal::Unexpected("join")),
-            Message::Peer { .. } => Err(Refusal::Unexpected("peer")),
-            Message::Error { .. } => Err(Refusal::Unexpected("error")),
-        }
+        handle_message(&self.ctx.hub, peer, &bytes).await
     }
 
     fn check_size(&self, len: usize) -> Result<(), Refusal> {
@@ -315,16 +289,77 @@ impl Connection {
             message: refusal.to_string(),
         };
         let _ = self.send(&error).await;
-        self.close(refusal.close_code(), "closed for bad input")
-            .await;
+        self.close_after_error(refusal.close_code()).await;
     }
 
-    async fn close(&mut self, code: u16, reason: &'static str) {
+    async fn close(&mut self, code: u16, reason: &'static str) -> Result<(), axum::Error> {
         let frame = CloseFrame {
             code,
             reason: reason.into(),
         };
-        let _ = self.socket.send(Frame::Close(Some(frame))).await;
+        self.socket.send(Frame::Close(Some(frame))).await
+    }
+
+    /// Closes after an `error`, then reads past whatever the peer still
+    /// sends until its own close (briefly). Dropping a socket with unread
+    /// input makes the kernel reset the connection, and a reset can destroy
+    /// the `error` message before the peer has read it.
+    async fn close_after_error(&mut self, code: u16) {
+        if self.close(code, "closed for bad input").await.is_err() {
+            return;
+        }
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(frame)) = self.socket.recv().await {
+                if matches!(frame, Frame::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Handles one binary message from a peer that has joined: decodes it,
+/// checks its sender and target, and hands it to the hub. Free of the
+/// socket, so the fuzzer can drive it with any bytes at all.
+pub async fn handle_message(hub: &Hub, peer: &PeerInfo, bytes: &[u8]) -> Result<Flow, Refusal> {
+    let message = wire::decode(bytes)?;
+    if message.sender_id() != peer.peer_id {
+        return Err(Refusal::SenderMismatch);
+    }
+    let is_request = matches!(message, Message::Request { .. });
+    match message {
+        Message::Request {
+            target_id,
+            document_id,
+            data,
+            ..
+        }
+        | Message::Sync {
+            target_id,
+            document_id,
+            data,
+            ..
+        } => {
+            check_target(hub, &target_id)?;
+            hub.receive_sync(peer, document_id, &data, is_request)
+                .await?;
+            Ok(Flow::Continue)
+        }
+        Message::Ephemeral { ref target_id, .. } => {
+            check_target(hub, target_id)?;
+            hub.relay_ephemeral(peer, message).await;
+            Ok(Flow::Continue)
+        }
+        Message::Leave { .. } => Ok(Flow::Leave),
+        // A peer saying it lacks a document, or gossip about remote
+        // heads, needs no action from a server that never asks peers.
+        Message::DocUnavailable { .. }
+        | Message::RemoteSubscriptionChange { .. }
+        | Message::RemoteHeadsChanged { .. } => Ok(Flow::Continue),
+        Message::Join { .. } => Err(Refusal::Unexpected("join")),
+        Message::Peer { .. } => Err(Refusal::Unexpected("peer")),
+        Message::Error { .. } => Err(Refusal::Unexpected("error")),
     }
 }
 

@@ -5,6 +5,7 @@ mod admin;
 mod check_text;
 mod convergence;
 mod crash;
+mod hostile;
 mod security;
 mod support;
 
