@@ -103,3 +103,15 @@ audit:
 		(cd $$dir && npm audit --omit=dev) || status=1; \
 	done; \
 	exit $$status
+
+## The long fuzzing run (see RELIABILITY.md): a million executions of the
+## hostile-input fuzzer over the wire decoder and the per-connection message
+## handler, about 1.5 minutes. FUZZ_EXECS changes the count; FUZZ_SEED
+## replays a run (each run prints its seed). Not part of `make test`, which
+## runs 20,000.
+FUZZ_EXECS ?= 1000000
+
+.PHONY: fuzz
+fuzz:
+	FIELDBOOK_FUZZ_EXECS=$(FUZZ_EXECS) $(if $(FUZZ_SEED),FIELDBOOK_FUZZ_SEED=$(FUZZ_SEED)) \
+		$(CARGO) test -p fieldbook-server --test integration hostile::fuzz_a_million -- --ignored --nocapture
