@@ -185,3 +185,26 @@ test("the transcript appears in the note on the laptop", async (t) => {
   await page.screenshot({ path: artefactPath("voice-transcript-desktop.png"), fullPage: true });
   await laptop.close();
 });
+
+test("a recording goes on while the user looks at other screens, stops from Capture, and can be deleted", async () => {
+  const phone = await browser.newContext({ ...PHONE, permissions: ["microphone"] });
+  const page = await phone.newPage();
+  await signIn(page, server.origin, email);
+  await recordButton(page).click();
+  await page.getByRole("button", { name: "Stop recording" }).waitFor();
+  await page.getByRole("link", { name: "Entries", exact: true }).click();
+  await page.getByRole("heading", { name: "Entries" }).first().waitFor();
+  await page.getByRole("link", { name: "Capture", exact: true }).click();
+  await page.waitForFunction(() => /^0:0[3-9]$/.test(document.querySelector(".voice-elapsed")?.textContent ?? ""), null, { timeout: 15_000 });
+  await page.getByRole("button", { name: "Stop recording" }).click();
+  await recordButton(page).waitFor();
+
+  const note = voiceNote(page);
+  const id = await note.getAttribute("data-audio");
+  assert.notEqual(id, audioId, "the newest recording is listed first");
+  assert.notEqual(await note.getAttribute("data-voice-status"), "recording");
+  await note.getByRole("button", { name: "Delete recording" }).click();
+  await note.getByRole("button", { name: "Yes, delete the recording" }).click();
+  await page.locator(`.voice-note[data-audio="${id}"]`).waitFor({ state: "detached" });
+  await phone.close();
+});

@@ -10,18 +10,26 @@ import { VoiceNote } from "./VoiceNote";
 /** Recordings from this device listed under the button. */
 const RECENT_RECORDINGS = 3;
 
+/** The recording under way, kept outside the component: moving to another
+ * screen does not stop it, and coming back shows it with its Stop button. */
+let active: Recorder | null = null;
+let stopLive: () => void = () => {};
+
 /** The capture screen's voice recorder: one big button to start and stop,
  * the time and input level while recording, a warning if the app went to
  * the background, and this device's latest voice notes with their status. */
 export function RecordPanel({ userId, drafts, targetDraft }: { userId: string; drafts: DraftStore | null; targetDraft: string | null }) {
   const service = useVoiceService(userId);
-  const [recorder, setRecorder] = useState<Recorder | null>(null);
+  const [recorder, setRecorderState] = useState<Recorder | null>(() => active);
+  const setRecorder = (next: Recorder | null) => {
+    active = next;
+    setRecorderState(next);
+  };
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState("");
   const [wentHidden, setWentHidden] = useState(false);
   const [live, setLive] = useState("");
   const [liveOn, setLiveOn] = useState(false);
-  const stopLive = useRef<() => void>(() => {});
 
   useEffect(() => {
     if (service && drafts) void service.setDrafts(drafts);
@@ -50,7 +58,7 @@ export function RecordPanel({ userId, drafts, targetDraft }: { userId: string; d
     try {
       const started = await Recorder.start(service, targetDraft);
       setRecorder(started);
-      if (liveOn) stopLive.current = startLocalRecognition(setLive);
+      if (liveOn) stopLive = startLocalRecognition(setLive);
     } catch (failure) {
       setError(microphoneError(failure));
     } finally {
@@ -61,8 +69,8 @@ export function RecordPanel({ userId, drafts, targetDraft }: { userId: string; d
   const stop = async () => {
     if (!recorder || busy) return;
     setBusy(true);
-    stopLive.current();
-    stopLive.current = () => {};
+    stopLive();
+    stopLive = () => {};
     try {
       await recorder.stop();
       if (recorder.writeError) setError("Part of the recording could not be saved on this device: the storage may be full.");
