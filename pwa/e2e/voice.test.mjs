@@ -196,6 +196,15 @@ test("a recording goes on while the user looks at other screens, stops from Capt
   await page.getByRole("heading", { name: "Entries" }).first().waitFor();
   await page.getByRole("link", { name: "Capture", exact: true }).click();
   await page.waitForFunction(() => /^0:0[3-9]$/.test(document.querySelector(".voice-elapsed")?.textContent ?? ""), null, { timeout: 15_000 });
+  // The phone sends the app to the background (headless Chromium never hides
+  // a page, so the page is told it was hidden) and the user is warned.
+  await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+    document.dispatchEvent(new Event("visibilitychange"));
+    delete document.visibilityState;
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  await page.getByRole("alert").filter({ hasText: "Fieldbook went to the background while recording" }).waitFor();
   await page.getByRole("button", { name: "Stop recording" }).click();
   await recordButton(page).waitFor();
 
