@@ -182,6 +182,14 @@ test("the transcript appears in the note on the laptop", async (t) => {
   // The fixture is a LibriVox reading of "Sense and Sensibility" (the words
   // before the reload): "…Mr. John Dashwood had then leisure to consider…".
   assert.match(await transcript.textContent(), /dashwood|leisure|consider/i);
+  // The laptop plays the recording from the server.
+  const seconds = await page.locator(`.voice-note[data-audio="${audioId}"] audio`).evaluate(async (audio) => {
+    const event = (name) => new Promise((resolve) => audio.addEventListener(name, resolve, { once: true }));
+    if (audio.readyState < 1) await event("loadedmetadata");
+    while (!Number.isFinite(audio.duration)) await event("durationchange");
+    return audio.duration;
+  });
+  assert.ok(seconds >= 2.5, `the laptop plays ${seconds} s of the recording`);
   await page.screenshot({ path: artefactPath("voice-transcript-desktop.png"), fullPage: true });
   await laptop.close();
 });
