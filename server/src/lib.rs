@@ -12,6 +12,7 @@ pub mod api;
 pub mod clock;
 pub mod config;
 pub mod connection;
+pub mod deadlines;
 pub mod doc_store;
 pub mod group_flush;
 pub mod hub;
@@ -27,6 +28,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -131,6 +133,10 @@ impl App {
             tracing::info!("shutting down");
             let _ = stop.send(true);
         };
+        // Deadlines for clients that stall (hyper has no timer here). `tap_io`
+        // only so that axum hands handlers the client's `SocketAddr`, which
+        // it does for its own listener types.
+        let listener = deadlines::Listener::new(listener).tap_io(|_| {});
         axum::serve(listener, app)
             .with_graceful_shutdown(stopping)
             .await?;

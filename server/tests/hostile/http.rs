@@ -381,8 +381,34 @@ async fn slow_and_half_open_connections_hold_nothing_up() {
     }
     bystander.still_syncing_after("refused upgrades").await;
 
+    // The server closes every connection that stalls in its request head
+    // once the head deadline passes. (A stalled body waits for the longer
+    // idle deadline, an upgrade without a join for the join timeout; unit
+    // tests and the connection's own test cover those.)
+    let head_deadline = fieldbook_server::deadlines::HEAD_DEADLINE;
+    let (stalled_heads, rest): (Vec<_>, Vec<_>) = held.into_iter().partition(|(what, _)| {
+        matches!(
+            *what,
+            "silent" | "half a request line" | "half the headers" | "half an upgrade"
+        )
+    });
+    let closing = stalled_heads
+        .into_iter()
+        .map(|(what, mut stream)| async move {
+            let mut rest = Vec::new();
+            let read = tokio::time::timeout(head_deadline + WAIT, stream.read_to_end(&mut rest));
+            assert!(
+                read.await.is_ok(),
+                "{what}: still open after the head deadline"
+            );
+        });
+    let waited = Instant::now();
+    let closed = futures::future::join_all(closing).await.len();
+    let waited = waited.elapsed();
+    bystander.still_syncing_after("stalled heads closed").await;
+
     // Once the stalled connections go, so do their sync connections.
-    drop(held);
+    drop(rest);
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let metrics = client()
@@ -411,8 +437,10 @@ async fn slow_and_half_open_connections_hold_nothing_up() {
     }
     let rounds = bystander.finish(&server).await;
     println!(
-        "slow and half-open connections: {tried} tried; the bystander synced {rounds} rounds \
+        "slow and half-open connections: {tried} tried; the {closed} stalled in their request \
+         head closed by the server within {:.1} s; the bystander synced {rounds} rounds \
          meanwhile and lost nothing ({:.1} s)",
+        waited.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
     server.stop().await;
