@@ -8,9 +8,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { AxeBuilder } from "@axe-core/playwright";
 import {
-  LAPTOP, PHONE, artefactPath, createAccount, goOffline, goOnline, launchBrowser, signIn, startServer, uniqueEmail,
+  LAPTOP, PHONE, artefactPath, assertNoSeriousViolations, createAccount, goOffline, goOnline, launchBrowser, signIn, startServer, uniqueEmail,
   waitForOfflineReady, waitForSynced,
 } from "./support.mjs";
 
@@ -82,16 +81,6 @@ after(async () => {
   await server?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-async function assertNoSeriousViolations(page, screen) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  assert.deepEqual(
-    serious.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`),
-    [],
-    `${screen}: axe found serious or critical violations`,
-  );
-}
 
 /** True if this server has the voice API (the server side of issue #5). */
 async function serverHasAudioApi(page) {
