@@ -267,6 +267,10 @@ async fn every_message_type_from_another_user_gets_nothing_of_the_owners() {
         }
     }
     assert!(tried >= 2 * 11, "{tried} attacks");
+    println!(
+        "sync matrix: {tried} messages of all 10 types from another user about the owner's \
+         entry and root: no data, no change, nothing relayed"
+    );
 
     // The owner's phone heard nothing from any of it...
     let heard = answers_until_sentinel(&mut owner_peer)
