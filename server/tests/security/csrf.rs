@@ -155,5 +155,23 @@ async fn a_sync_socket_cannot_be_opened_from_another_site_with_the_cookie() {
         101,
         "a bearer header is not ambient authority"
     );
+    // Basic credentials are: a browser resends them by itself once given.
+    use base64::Engine;
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("token:{}", session.token));
+    let basic_from_evil = [
+        ("authorization", format!("Basic {basic}")),
+        ("origin", EVIL.to_owned()),
+    ];
+    assert_eq!(
+        upgrade_status(&server, &Credential::Nothing, &basic_from_evil).await,
+        403
+    );
+    let basic_alone = [("authorization", format!("Basic {basic}"))];
+    assert_eq!(
+        upgrade_status(&server, &Credential::Nothing, &basic_alone).await,
+        101,
+        "Node clients send Basic credentials and no Origin"
+    );
     server.stop().await;
 }
