@@ -1,13 +1,13 @@
 # Fieldbook's two everyday commands, plus benchmarks. See README.md.
 # Every target installs what it needs, so each works on a fresh machine.
 
-.PHONY: run test test-rust test-interop test-pwa pwa lint bench bench-server bench-pwa chromium
+.PHONY: run test test-rust test-interop test-pwa pwa lint bench bench-server bench-pwa chromium speech-deps speech-test-deps bench-speech
 
 CARGO ?= cargo
 
 ## Build the web app and the server, and run Fieldbook (sled database in
 ## ./data, serving the app from pwa/dist) on http://localhost:8080
-run: pwa
+run: pwa speech-deps
 	$(CARGO) build --release -p fieldbook-server
 	./target/release/fieldbook serve --listen 127.0.0.1:8080 --data-dir ./data --pwa-dir ./pwa/dist
 
@@ -16,24 +16,24 @@ pwa:
 	cd pwa && npm ci --no-audit --no-fund && npm run build
 
 ## Set up and run every test
-test: lint test-rust test-interop test-pwa deploy-check
+test: speech-test-deps lint test-rust test-interop test-pwa deploy-check
 
-lint:
+lint: speech-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test-rust:
+test-rust: speech-test-deps
 	$(CARGO) test --workspace
 
 # `test --no-run` builds target/debug/fieldbook with the same features as the
 # Rust tests did, so after them nothing is compiled twice.
-test-interop:
+test-interop: speech-deps
 	$(CARGO) test --no-run -p fieldbook-server
 	cd tests/interop && npm ci --no-audit --no-fund && npm test
 
 # The PWA: unit tests (Vitest), then the built app in Debian's Chromium,
 # served by the real server (target/debug/fieldbook, built by test-interop).
-test-pwa: chromium pwa
+test-pwa: chromium pwa speech-deps
 	$(CARGO) test --no-run -p fieldbook-server
 	cd pwa && npm test && npm run e2e
 
@@ -41,16 +41,39 @@ test-pwa: chromium pwa
 chromium:
 	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
 
+# Voice notes: the server builds whisper.cpp (cmake, a C++ compiler, and
+# clang for the bindings) and links Debian's libopus. The speech tests also
+# need ffmpeg (to make WebM, MP4 and Ogg recordings) and the LibriVox clips
+# of pocketsphinx-testdata. Installed from Debian, as root, when missing.
+SPEECH_APT = apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends
+speech-deps:
+	@dpkg -s cmake clang libclang-dev libopus-dev pkg-config g++ >/dev/null 2>&1 || { $(SPEECH_APT) cmake clang libclang-dev libopus-dev pkg-config g++; }
+
+speech-test-deps: speech-deps
+	@dpkg -s ffmpeg pocketsphinx-testdata >/dev/null 2>&1 || { $(SPEECH_APT) ffmpeg pocketsphinx-testdata; }
+
 ## Benchmarks (see BENCHMARKS.md): the sync server against the reference
 ## server, side by side in one table; then the PWA's size and start-up time
-bench: bench-server bench-pwa
+bench: bench-server bench-pwa bench-speech
 
-bench-server:
+bench-server: speech-deps
 	$(CARGO) build --release -p fieldbook-server -p fieldbook-bench
 	cd bench/reference && npm ci --no-audit --no-fund
 	./target/release/fieldbook-bench all
 
-bench-pwa: chromium pwa
+## Voice notes: real-time factor, peak memory and throughput with 1, 2 and 4
+## transcriptions at once (the test model on the Chromium fixture)
+SPEECH_BENCH = ./target/release/examples/speech_bench --model ../shared/models/ggml-tiny.en.bin \
+	--file ../shared/fixtures/audio/chromium156_mediarecorder_librivox0870.webm --rounds 3
+bench-speech: speech-deps
+	$(CARGO) build --release -p fieldbook-server --example speech_bench
+	$(SPEECH_BENCH) --concurrency 1 --header
+	$(SPEECH_BENCH) --concurrency 2
+	$(SPEECH_BENCH) --concurrency 4
+	$(SPEECH_BENCH) --concurrency 2 --threads 1
+	$(SPEECH_BENCH) --concurrency 4 --threads 1
+
+bench-pwa: chromium pwa speech-deps
 	$(CARGO) build -p fieldbook-server
 	cd pwa && npm run bench
 
@@ -63,7 +86,7 @@ DEPLOY_APT = apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y
 DEPLOY_DOMAIN = fieldbook.example.org
 
 .PHONY: deploy-check
-deploy-check:
+deploy-check: speech-deps
 	@# Builds target/debug/fieldbook as test-interop does (nothing twice in make test).
 	$(CARGO) test --no-run -p fieldbook-server
 	@command -v systemd-analyze >/dev/null || { $(DEPLOY_APT) systemd; }

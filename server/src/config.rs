@@ -15,6 +15,21 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub storage: StorageKind,
+    /// Voice notes: the whisper.cpp model (ggml file) that transcribes them;
+    /// with none, recordings are kept untranscribed (state `no-model`).
+    pub speech_model: Option<PathBuf>,
+    /// CPU threads one transcription uses.
+    pub speech_threads: usize,
+    /// Transcriptions run at the same time; more wait in the queue.
+    pub speech_concurrency: usize,
+    /// Spoken language, as a whisper code (`en`), or `auto`.
+    pub speech_language: String,
+    /// Largest recording accepted, in bytes.
+    pub audio_max_bytes: u64,
+    /// Recordings stored per user, in bytes.
+    pub audio_quota_bytes: u64,
+    /// Audio is deleted this long after its transcript is done (None: kept).
+    pub audio_retention: Option<Duration>,
     /// Largest sync message accepted; larger ones close the connection.
     pub max_message_bytes: usize,
     /// How often the server pings each WebSocket; a peer that misses one
@@ -37,6 +52,14 @@ pub struct Config {
     pub session_idle_timeout: Duration,
 }
 
+/// Every core up to four: whisper.cpp gains little from more threads per job.
+fn default_speech_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(4)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum StorageKind {
@@ -52,6 +75,13 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
             storage: StorageKind::Sled,
+            speech_model: None,
+            speech_threads: default_speech_threads(),
+            speech_concurrency: 1,
+            speech_language: "en".to_owned(),
+            audio_max_bytes: 100 * 1024 * 1024,
+            audio_quota_bytes: 1024 * 1024 * 1024,
+            audio_retention: Some(Duration::from_secs(30 * 24 * 60 * 60)),
             max_message_bytes: 16 * 1024 * 1024,
             keepalive_interval: Duration::from_secs(20),
             doc_idle_timeout: Duration::from_secs(60),
@@ -145,6 +175,29 @@ pub struct Settings {
     /// Storage engine [default: sled]
     #[arg(long, env = "FIELDBOOK_STORAGE", value_enum)]
     pub storage: Option<StorageKind>,
+    /// whisper.cpp model file that transcribes voice notes [default: none:
+    /// recordings are kept but not transcribed]
+    #[arg(long, env = "FIELDBOOK_SPEECH_MODEL")]
+    pub speech_model: Option<PathBuf>,
+    /// CPU threads per transcription [default: the number of cores, at most 4]
+    #[arg(long, env = "FIELDBOOK_SPEECH_THREADS")]
+    pub speech_threads: Option<usize>,
+    /// Transcriptions running at once [default: 1]
+    #[arg(long, env = "FIELDBOOK_SPEECH_CONCURRENCY")]
+    pub speech_concurrency: Option<usize>,
+    /// Spoken language of voice notes, a whisper code or auto [default: en]
+    #[arg(long, env = "FIELDBOOK_SPEECH_LANGUAGE")]
+    pub speech_language: Option<String>,
+    /// Largest recording accepted, in bytes [default: 104857600]
+    #[arg(long, env = "FIELDBOOK_AUDIO_MAX_BYTES")]
+    pub audio_max_bytes: Option<u64>,
+    /// Recording storage per user, in bytes [default: 1073741824]
+    #[arg(long, env = "FIELDBOOK_AUDIO_QUOTA_BYTES")]
+    pub audio_quota_bytes: Option<u64>,
+    /// Days a recording is kept after its transcript is done; 0 keeps it
+    /// [default: 30]
+    #[arg(long, env = "FIELDBOOK_AUDIO_RETENTION_DAYS")]
+    pub audio_retention_days: Option<u64>,
     /// Largest sync message accepted, in bytes [default: 16777216]
     #[arg(long, env = "FIELDBOOK_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
@@ -203,6 +256,13 @@ impl Settings {
             listen: self.listen.or(lower.listen),
             data_dir: self.data_dir.or(lower.data_dir),
             storage: self.storage.or(lower.storage),
+            speech_model: self.speech_model.or(lower.speech_model),
+            speech_threads: self.speech_threads.or(lower.speech_threads),
+            speech_concurrency: self.speech_concurrency.or(lower.speech_concurrency),
+            speech_language: self.speech_language.or(lower.speech_language),
+            audio_max_bytes: self.audio_max_bytes.or(lower.audio_max_bytes),
+            audio_quota_bytes: self.audio_quota_bytes.or(lower.audio_quota_bytes),
+            audio_retention_days: self.audio_retention_days.or(lower.audio_retention_days),
             max_message_bytes: self.max_message_bytes.or(lower.max_message_bytes),
             keepalive_secs: self.keepalive_secs.or(lower.keepalive_secs),
             doc_idle_secs: self.doc_idle_secs.or(lower.doc_idle_secs),
@@ -223,6 +283,19 @@ impl Settings {
             listen: self.listen.unwrap_or(defaults.listen),
             data_dir: self.data_dir.unwrap_or(defaults.data_dir),
             storage: self.storage.unwrap_or(defaults.storage),
+            speech_model: self.speech_model.or(defaults.speech_model),
+            speech_threads: self.speech_threads.unwrap_or(defaults.speech_threads),
+            speech_concurrency: self
+                .speech_concurrency
+                .unwrap_or(defaults.speech_concurrency),
+            speech_language: self.speech_language.unwrap_or(defaults.speech_language),
+            audio_max_bytes: self.audio_max_bytes.unwrap_or(defaults.audio_max_bytes),
+            audio_quota_bytes: self.audio_quota_bytes.unwrap_or(defaults.audio_quota_bytes),
+            audio_retention: match self.audio_retention_days {
+                Some(0) => None,
+                Some(days) => Some(Duration::from_secs(days.saturating_mul(24 * 60 * 60))),
+                None => defaults.audio_retention,
+            },
             max_message_bytes: self.max_message_bytes.unwrap_or(defaults.max_message_bytes),
             keepalive_interval: self
                 .keepalive_secs
@@ -254,6 +327,32 @@ impl Config {
             return Err(ConfigError::Invalid {
                 name: "max_message_bytes",
                 message: "must be between 1024 and 268435456".into(),
+            });
+        }
+        if !(1..=64).contains(&self.speech_threads) {
+            return Err(ConfigError::Invalid {
+                name: "speech_threads",
+                message: "must be between 1 and 64".into(),
+            });
+        }
+        if !(1..=64).contains(&self.speech_concurrency) {
+            return Err(ConfigError::Invalid {
+                name: "speech_concurrency",
+                message: "must be between 1 and 64".into(),
+            });
+        }
+        if self.speech_language.is_empty()
+            || !self.speech_language.bytes().all(|b| b.is_ascii_lowercase())
+        {
+            return Err(ConfigError::Invalid {
+                name: "speech_language",
+                message: "must be a whisper language code such as en, or auto".into(),
+            });
+        }
+        if self.audio_max_bytes == 0 || self.audio_quota_bytes < self.audio_max_bytes {
+            return Err(ConfigError::Invalid {
+                name: "audio_quota_bytes",
+                message: "audio_max_bytes must be at least 1 and audio_quota_bytes at least audio_max_bytes".into(),
             });
         }
         if self.keepalive_interval.is_zero() {

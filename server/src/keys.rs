@@ -16,6 +16,8 @@
 //! | `doc-chunk/{documentId}/{s|i}/{hash}` | snapshot or incremental chunk  |
 //! | `doc-sync/{documentId}/{storageId}`   | encoded automerge sync state   |
 //! | `user-doc/{userId}/{documentId}`      | empty (index of owned docs)    |
+//! | `audio/{userId}/{audioId}`            | recording and job record (JSON)|
+//! | `audio-data/{userId}/{audioId}/{off}` | recording bytes from offset    |
 
 use fieldbook_shared::DocumentId;
 
@@ -88,6 +90,29 @@ pub fn user_docs(user_id: &str) -> String {
 
 pub fn user_doc(user_id: &str, doc: &DocumentId) -> String {
     format!("user-doc/{user_id}/{doc}")
+}
+
+pub const AUDIO_PREFIX: &str = "audio/";
+
+pub fn user_audio(user_id: &str) -> String {
+    format!("audio/{user_id}/")
+}
+
+pub fn audio(user_id: &str, audio_id: &str) -> String {
+    format!("audio/{user_id}/{audio_id}")
+}
+
+pub fn user_audio_chunks(user_id: &str) -> String {
+    format!("audio-data/{user_id}/")
+}
+
+pub fn audio_chunks(user_id: &str, audio_id: &str) -> String {
+    format!("audio-data/{user_id}/{audio_id}/")
+}
+
+/// Zero-padded so chunks sort by offset.
+pub fn audio_chunk(user_id: &str, audio_id: &str, offset: u64) -> String {
+    format!("audio-data/{user_id}/{audio_id}/{offset:016}")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod api;
+pub mod audio;
 pub mod clock;
 pub mod config;
 pub mod connection;
@@ -20,6 +21,7 @@ pub mod keys;
 pub mod metrics;
 pub mod passwords;
 pub mod rate_limit;
+pub mod speech;
 pub mod store;
 
 use std::future::Future;
@@ -58,6 +60,8 @@ pub enum ServerError {
     Flush(#[from] doc_store::DocStoreError),
     #[error(transparent)]
     Format(#[from] admin::format::FormatError),
+    #[error(transparent)]
+    SpeechModel(#[from] speech::ModelError),
 }
 
 /// A built server: storage open, state ready, not yet listening.
@@ -81,6 +85,7 @@ pub fn build(config: Config) -> Result<App, ServerError> {
         format!("fieldbook-server-{}", random_suffix()),
         config.doc_idle_timeout,
     ));
+    let transcription = Arc::new(transcription_service(&config, &store, &hub)?);
     let (stop, stopped) = watch::channel(false);
     let state = AppState {
         accounts: Arc::new(
@@ -97,6 +102,7 @@ pub fn build(config: Config) -> Result<App, ServerError> {
         metrics,
         storage_id: storage_id.into(),
         shutdown: stopped,
+        transcription,
     };
     Ok(App { state, stop, gate })
 }
@@ -123,6 +129,7 @@ impl App {
         };
         let App { state, stop, .. } = self;
         let (hub, metrics) = (state.hub.clone(), state.metrics.clone());
+        let transcription = tokio::spawn(state.transcription.clone().run(state.shutdown.clone()));
         let evictor = tokio::spawn(evict_periodically(
             hub.clone(),
             state.config.doc_idle_timeout,
@@ -145,6 +152,9 @@ impl App {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         evictor.abort();
+        // Stops with the shutdown signal; a job cut short stays
+        // `transcribing` in its record and starts over at the next start.
+        let _ = transcription.await;
         drop(admin_socket);
         hub.shutdown().await?;
         tracing::info!("stopped");
@@ -159,6 +169,34 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     build(config)?.serve(listener, shutdown).await
+}
+
+/// Voice-note transcription: the speech model is loaded here, once, so a
+/// configured model that cannot load stops the start with a clear message.
+fn transcription_service(
+    config: &Config,
+    store: &Arc<dyn Store>,
+    hub: &Arc<Hub>,
+) -> Result<audio::Transcription, ServerError> {
+    let model = match &config.speech_model {
+        Some(path) => Some(Arc::new(speech::Model::load(speech::ModelSettings {
+            path: path.clone(),
+            threads: config.speech_threads,
+            language: config.speech_language.clone(),
+        })?)),
+        None => None,
+    };
+    Ok(audio::Transcription::new(
+        Arc::new(audio::AudioStore::new(store.clone())),
+        hub.clone(),
+        model,
+        config.speech_concurrency,
+        audio::Limits {
+            max_file_bytes: config.audio_max_bytes,
+            quota_bytes: config.audio_quota_bytes,
+            retention: config.audio_retention,
+        },
+    ))
 }
 
 fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {

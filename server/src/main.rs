@@ -32,7 +32,7 @@ enum Command {
     ///
     /// Settings come from, lowest first: built-in defaults, the TOML file
     /// given with --config, FIELDBOOK_* environment variables, then flags.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the likely identifying details in a text file (names, dates of
     /// birth, addresses, postcodes, phone numbers, NHS numbers, …) as JSON
     /// lines {"kind", "start", "end", "text", "why"}, offsets in characters.
@@ -51,9 +51,28 @@ enum Command {
     Restore(admin::RestoreArgs),
     /// Administer accounts: list, disable, enable, delete, export.
     User(admin::UserArgs),
+    /// Print the transcript of a recording (WebM, MP4 or Ogg) through the
+    /// same decoding, resampling and speech model as the server's voice
+    /// notes, so an administrator can check a model. Runs on this machine.
+    Transcribe(TranscribeArgs),
     /// Exit 0 if the server on this machine answers /healthz (for container
     /// health checks).
     Healthcheck(admin::HealthcheckArgs),
+}
+
+#[derive(clap::Args)]
+struct TranscribeArgs {
+    /// The recording
+    file: PathBuf,
+    /// whisper.cpp model file [default: the speech_model setting]
+    #[arg(long, env = "FIELDBOOK_SPEECH_MODEL")]
+    model: Option<PathBuf>,
+    /// CPU threads [default: the number of cores, at most 4]
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Spoken language, a whisper code or auto
+    #[arg(long, default_value = "en")]
+    language: String,
 }
 
 #[derive(clap::Args)]
@@ -74,12 +93,13 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::CheckText { file } => check_text(&file),
         Command::Backup(args) => Ok(admin::backup(args)?),
         Command::Restore(args) => Ok(admin::restore(args)?),
         Command::User(args) => Ok(admin::user(args)?),
         Command::Healthcheck(args) => Ok(admin::healthcheck(args)?),
+        Command::Transcribe(args) => transcribe(args),
     }
 }
 
@@ -96,6 +116,36 @@ fn check_text(file: &std::path::Path) -> anyhow::Result<()> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
+    Ok(())
+}
+
+fn transcribe(args: TranscribeArgs) -> anyhow::Result<()> {
+    use fieldbook_server::speech;
+    let path = args
+        .model
+        .context("no speech model: give --model PATH (or set FIELDBOOK_SPEECH_MODEL)")?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let model = speech::Model::load(speech::ModelSettings {
+        path,
+        threads: args
+            .threads
+            .unwrap_or(fieldbook_server::Config::default().speech_threads),
+        language: args.language,
+    })?;
+    let started = std::time::Instant::now();
+    let transcript = speech::transcribe(&model, bytes, speech::mime_type_for(&args.file))
+        .with_context(|| format!("transcribing {}", args.file.display()))?;
+    let took = started.elapsed().as_secs_f64();
+    if transcript.truncated {
+        eprintln!("note: the recording ends early (cut off); this is what was there");
+    }
+    eprintln!(
+        "{:.1} s of audio in {took:.1} s (real-time factor {:.3})",
+        transcript.audio_secs,
+        took / transcript.audio_secs.max(0.001)
+    );
+    println!("{}", transcript.text);
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! HTTP API and the automerge-repo sync protocol, one test binary.
 
 mod admin;
+mod audio;
 mod check_text;
 mod convergence;
 mod crash;

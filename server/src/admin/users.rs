@@ -11,7 +11,7 @@
 //! Deleting purges: every document the user owns (data and sync states;
 //! a tombstone of the bare ID stays, so a stale device cannot bring one
 //! back), every device and token, the account record and the email.
-//! When voice notes are stored, their audio belongs here too.
+//! Their voice recordings (audio and transcription jobs) go too.
 
 use automerge::AutoSerde;
 use base64::Engine;
@@ -60,6 +60,10 @@ pub struct Export {
     pub device_list: Vec<DeviceInfo>,
     pub exported_at: String,
     pub documents: Vec<ExportedDocument>,
+    /// Voice recordings held on the server: metadata and transcript (the
+    /// audio itself is fetched through the API).
+    #[serde(default)]
+    pub audio: Vec<crate::audio::AudioRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +92,8 @@ pub struct Deleted {
     pub id: String,
     pub documents: usize,
     pub devices: usize,
+    #[serde(default)]
+    pub recordings: usize,
 }
 
 /// One account as found by email or ID.
@@ -188,6 +194,7 @@ pub async fn delete(ctx: &Context, who: &str) -> Result<Deleted, AdminError> {
     for (key, _) in ctx.store.scan_prefix(keys::user_docs(&id).as_bytes())? {
         batch.delete(key);
     }
+    let recordings = crate::audio::purge_user(ctx.store.as_ref(), &id, &mut batch)?;
     batch.delete(keys::disabled_user(&id));
     batch.delete(keys::user(&id));
     let email_key = keys::email(&found.user.email);
@@ -201,6 +208,7 @@ pub async fn delete(ctx: &Context, who: &str) -> Result<Deleted, AdminError> {
         id,
         documents: docs.len(),
         devices,
+        recordings,
     })
 }
 
@@ -241,6 +249,8 @@ pub fn export(ctx: &Context, who: &str) -> Result<Export, AdminError> {
         device_list: devices,
         exported_at: crate::clock::now_rfc3339(),
         documents,
+        audio: crate::audio::user_records(ctx.store.as_ref(), &found.user.id)
+            .map_err(|err| AdminError::Export(err.to_string()))?,
     })
 }
 

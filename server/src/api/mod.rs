@@ -1,5 +1,6 @@
 //! The HTTP surface: one route table, one module per resource.
 
+mod audio;
 mod auth;
 pub mod client_addr;
 mod devices;
@@ -44,6 +45,7 @@ pub struct AppState {
     pub login_limiter: Arc<RateLimiter>,
     pub storage_id: Arc<str>,
     pub shutdown: watch::Receiver<bool>,
+    pub transcription: Arc<crate::audio::Transcription>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -55,6 +57,16 @@ pub fn router(state: AppState) -> Router {
         .route("/devices", get(devices::list))
         .route("/devices/{id}", delete(devices::revoke))
         .route("/documents/{id}", delete(documents::delete))
+        .route("/audio", post(audio::declare))
+        .route(
+            "/audio/{id}",
+            get(audio::show)
+                .put(audio::upload)
+                .delete(audio::delete)
+                .layer(DefaultBodyLimit::max(audio::MAX_PIECE_BYTES)),
+        )
+        .route("/audio/{id}/file", get(audio::file))
+        .route("/audio/{id}/retry", post(audio::retry))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES));
     Router::new()

@@ -1,0 +1,403 @@
+//! Voice-note recordings: declare, upload in resumable pieces, follow the
+//! transcription job, play back, retry, delete. The contract the PWA codes
+//! against is in README.md ("Voice notes").
+//!
+//! A recording belongs to the user who declared it; another user's audio ID
+//! answers exactly as a missing one (404).
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fieldbook_shared::DocumentId;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiJson;
+use super::session::CurrentDevice;
+use super::{ApiError, AppState};
+use crate::audio::{is_valid_audio_id, Appended, AudioRecord, AudioState, AudioStoreError};
+use crate::doc_store::{DocRecord, DocStore};
+
+/// Largest body of one `PUT /api/audio/{id}`.
+pub const MAX_PIECE_BYTES: usize = 1024 * 1024;
+
+const ACCEPTED_TYPES: [&str; 3] = ["audio/webm", "audio/mp4", "audio/ogg"];
+
+type Reply = Result<Response, Refusal>;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Declare {
+    audio_id: String,
+    document_id: String,
+    note_id: String,
+    mime_type: String,
+    size: u64,
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+pub struct Offset {
+    offset: u64,
+}
+
+pub async fn declare(
+    State(state): State<AppState>,
+    current: CurrentDevice,
+    ApiJson(request): ApiJson<Declare>,
+) -> Reply {
+    let user_id = current.user.id.clone();
+    if !is_valid_audio_id(&request.audio_id) {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_audio_id",
+            "The recording's ID must be 16 to 64 letters, digits, - or _.",
+        ));
+    }
+    if request.note_id.is_empty() || request.note_id.len() > 128 {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_note_id",
+            "The recording must name the note it belongs to.",
+        ));
+    }
+    let sha256 = request.sha256.to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_sha256",
+            "sha256 must be the file's SHA-256 as 64 hexadecimal digits.",
+        ));
+    }
+    if !is_accepted_type(&request.mime_type) {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_audio_type",
+            "The server accepts recordings in WebM, MP4 or Ogg (audio/webm, audio/mp4, audio/ogg).",
+        ));
+    }
+    if request.size == 0 {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "empty_recording",
+            "The recording is empty.",
+        ));
+    }
+    let owned = DocumentId::parse(&request.document_id)
+        .ok()
+        .and_then(|doc| DocStore::new(state.store.clone()).record(&doc).ok());
+    if owned
+        != Some(DocRecord::Owned {
+            owner: user_id.clone(),
+        })
+    {
+        return Err(Refusal::Api(ApiError::NotFound));
+    }
+    let service = &state.transcription;
+    let limits = service.limits.clone();
+    if request.size > limits.max_file_bytes {
+        return Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "audio_too_large",
+            format!(
+                "This recording is {}; the server accepts recordings up to {}.",
+                megabytes(request.size),
+                megabytes(limits.max_file_bytes)
+            ),
+        ));
+    }
+    let record = AudioRecord {
+        audio_id: request.audio_id,
+        user_id: user_id.clone(),
+        document_id: request.document_id,
+        note_id: request.note_id,
+        mime_type: request.mime_type,
+        size: request.size,
+        sha256,
+        received: 0,
+        state: AudioState::Uploading,
+        error: None,
+        transcript: None,
+        transcript_written: false,
+        created_at: crate::audio::worker::now_secs(),
+        done_at: None,
+    };
+    let size = record.size;
+    let declared = service
+        .audio
+        .declare(record.clone(), |audio| {
+            let used = audio.usage(&user_id).map_err(internal)?;
+            if used.saturating_add(size) > limits.quota_bytes {
+                return Err(refuse(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "audio_quota",
+                    format!(
+                        "Your recordings already use {} of the {} you may keep on the server. \
+                         Delete recordings you no longer need, or wait until transcribed ones are removed.",
+                        megabytes(used),
+                        megabytes(limits.quota_bytes)
+                    ),
+                ));
+            }
+            Ok(())
+        })
+        .await
+        .map_err(internal)??;
+    let (stored, created) = declared;
+    if !created && stored.sha256 != record.sha256 {
+        return Err(refuse(
+            StatusCode::CONFLICT,
+            "audio_conflict",
+            "A different recording was already sent with this ID.",
+        ));
+    }
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(stored.status())).into_response())
+}
+
+pub async fn upload(
+    State(state): State<AppState>,
+    current: CurrentDevice,
+    Path(audio_id): Path<String>,
+    offset: Result<Query<Offset>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Reply {
+    let Ok(Query(Offset { offset })) = offset else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_offset",
+            "Say where this piece starts: ?offset=N.",
+        ));
+    };
+    let body = body.map_err(|_| {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "piece_too_large",
+            "Send the recording in pieces of at most 1 MiB.",
+        )
+    })?;
+    if !is_valid_audio_id(&audio_id) {
+        return Err(Refusal::Api(ApiError::NotFound));
+    }
+    let service = &state.transcription;
+    let appended = service
+        .audio
+        .append(
+            &current.user.id,
+            &audio_id,
+            offset,
+            &body,
+            service.complete_state(),
+        )
+        .await
+        .map_err(internal)?;
+    match appended {
+        None => Err(Refusal::Api(ApiError::NotFound)),
+        Some(Appended::WrongOffset { received }) => Err(Refusal::WrongOffset { received }),
+        Some(Appended::Overflow) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "too_much_data",
+            "This piece goes past the size declared for the recording.",
+        )),
+        Some(Appended::HashMismatch(_)) => Err(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hash_mismatch",
+            "The recording arrived damaged (its checksum does not match). Send it again from the start.",
+        )),
+        Some(Appended::Stored(record)) => {
+            if record.state == AudioState::Queued && record.received == record.size {
+                service.enqueue(&record.user_id, &record.audio_id);
+            }
+            Ok(Json(record.status()).into_response())
+        }
+    }
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    current: CurrentDevice,
+    Path(audio_id): Path<String>,
+) -> Reply {
+    let record = find(&state, &current, &audio_id)?;
+    Ok(Json(record.status()).into_response())
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    current: CurrentDevice,
+    Path(audio_id): Path<String>,
+) -> Reply {
+    let record = find(&state, &current, &audio_id)?;
+    let bytes = state
+        .transcription
+        .audio
+        .read_bytes(&record)
+        .map_err(internal)?
+        .ok_or(Refusal::Api(ApiError::NotFound))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, record.mime_type.clone()),
+            (header::CACHE_CONTROL, "private, no-cache".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    current: CurrentDevice,
+    Path(audio_id): Path<String>,
+) -> Reply {
+    let record = find(&state, &current, &audio_id)?;
+    let service = &state.transcription;
+    if !matches!(record.state, AudioState::Failed | AudioState::NoModel) {
+        return Ok(Json(record.status()).into_response());
+    }
+    let next = service.complete_state();
+    let record = service
+        .audio
+        .update(&record.user_id, &record.audio_id, |r| {
+            r.state = next;
+            r.error = None;
+        })
+        .await
+        .map_err(internal)?
+        .ok_or(Refusal::Api(ApiError::NotFound))?;
+    if next == AudioState::Queued {
+        service.enqueue(&record.user_id, &record.audio_id);
+    }
+    Ok(Json(record.status()).into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    current: CurrentDevice,
+    Path(audio_id): Path<String>,
+) -> Reply {
+    if !is_valid_audio_id(&audio_id)
+        || !state
+            .transcription
+            .audio
+            .delete(&current.user.id, &audio_id)
+            .await
+            .map_err(internal)?
+    {
+        return Err(Refusal::Api(ApiError::NotFound));
+    }
+    tracing::info!(user = %current.user.id, "recording deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn find(state: &AppState, current: &CurrentDevice, audio_id: &str) -> Result<AudioRecord, Refusal> {
+    if !is_valid_audio_id(audio_id) {
+        return Err(Refusal::Api(ApiError::NotFound));
+    }
+    state
+        .transcription
+        .audio
+        .get(&current.user.id, audio_id)
+        .map_err(internal)?
+        .ok_or(Refusal::Api(ApiError::NotFound))
+}
+
+fn is_accepted_type(mime_type: &str) -> bool {
+    let essence = mime_type.split(';').next().unwrap_or("").trim();
+    ACCEPTED_TYPES
+        .iter()
+        .any(|accepted| essence.eq_ignore_ascii_case(accepted))
+}
+
+/// A size as people read it: 850 bytes, 12 KB, 3.4 MB.
+fn megabytes(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.0} KB", bytes as f64 / 1_000.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
+    }
+}
+
+/// Why a request was refused; becomes the contract's error body.
+pub enum Refusal {
+    Api(ApiError),
+    Plain {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// The client must resume from `received`, which the body carries.
+    WrongOffset {
+        received: u64,
+    },
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Api(err) => err.into_response(),
+            Refusal::Plain {
+                status,
+                code,
+                message,
+            } => (
+                status,
+                Json(json!({ "error": { "code": code, "message": message } })),
+            )
+                .into_response(),
+            Refusal::WrongOffset { received } => (
+                StatusCode::CONFLICT,
+                Json(json!({
+                    "error": {
+                        "code": "wrong_offset",
+                        "message": format!(
+                            "The server has {received} bytes of this recording; continue from there."
+                        ),
+                        "received": received,
+                    },
+                    "received": received,
+                })),
+            )
+                .into_response(),
+        }
+    }
+}
+
+fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal::Plain {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+fn internal(err: AudioStoreError) -> Refusal {
+    Refusal::Api(ApiError::Internal(err.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorder_types_with_parameters_are_accepted() {
+        assert!(is_accepted_type("audio/webm;codecs=opus"));
+        assert!(is_accepted_type("audio/mp4"));
+        assert!(is_accepted_type("Audio/Ogg; codecs=\"opus\""));
+        assert!(!is_accepted_type("audio/wav"));
+        assert!(!is_accepted_type("video/webm2"));
+    }
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(megabytes(850), "850 bytes");
+        assert_eq!(megabytes(2_000), "2 KB");
+        assert_eq!(megabytes(104_857_600), "104.9 MB");
+    }
+}

@@ -1,0 +1,18 @@
+//! Voice notes on the server: recordings uploaded by the PWA (resumable,
+//! hash-checked, per user, within a size limit and a quota), the jobs that
+//! transcribe them with the local speech model, and the transcript written
+//! into the note as an Automerge change by the server.
+//!
+//! - `record`: one recording's metadata and job state (the HTTP contract's states).
+//! - `store`: records and bytes in the key-value store.
+//! - `worker`: the bounded pool of transcription jobs, resumed after a
+//!   restart, and the periodic sweep (retention; transcripts whose note had
+//!   not arrived yet).
+
+pub mod record;
+pub mod store;
+pub mod worker;
+
+pub use record::{is_valid_audio_id, AudioRecord, AudioState, AudioStatus};
+pub use store::{purge_user, user_records, Appended, AudioStore, AudioStoreError};
+pub use worker::{Limits, Transcription};

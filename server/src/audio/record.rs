@@ -1,0 +1,95 @@
+//! One recording's metadata and job state, stored as JSON beside its bytes.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a recording is on its way to a transcript. Serialised as the
+/// strings of the HTTP contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AudioState {
+    Uploading,
+    Queued,
+    Transcribing,
+    Done,
+    Failed,
+    /// Uploaded, but the server has no speech model configured: kept until
+    /// one is (then queued at start-up) or the user retries.
+    NoModel,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AudioRecord {
+    pub audio_id: String,
+    pub user_id: String,
+    pub document_id: String,
+    pub note_id: String,
+    pub mime_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub received: u64,
+    pub state: AudioState,
+    /// A plain reason when `state` is failed.
+    pub error: Option<String>,
+    /// Kept until it is written into the note (and after, for export).
+    pub transcript: Option<String>,
+    /// Whether the transcript is in the entry document yet.
+    pub transcript_written: bool,
+    /// Seconds since the Unix epoch.
+    pub created_at: u64,
+    pub done_at: Option<u64>,
+}
+
+/// What `GET /api/audio/{id}` and the upload calls answer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AudioStatus {
+    pub audio_id: String,
+    pub received: u64,
+    pub size: u64,
+    pub state: AudioState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl AudioRecord {
+    pub fn status(&self) -> AudioStatus {
+        AudioStatus {
+            audio_id: self.audio_id.clone(),
+            received: self.received,
+            size: self.size,
+            state: self.state,
+            error: self.error.clone(),
+        }
+    }
+}
+
+/// Audio IDs are made by clients: 16–64 characters of `[A-Za-z0-9_-]`, so
+/// they are safe inside storage keys.
+pub fn is_valid_audio_id(id: &str) -> bool {
+    (16..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audio_ids_are_bounded_and_key_safe() {
+        assert!(is_valid_audio_id("abcdefghijklmnop"));
+        assert!(is_valid_audio_id(&"a_-9".repeat(16)));
+        assert!(!is_valid_audio_id("short"));
+        assert!(!is_valid_audio_id(&"a".repeat(65)));
+        assert!(!is_valid_audio_id("abcdefgh/../ijklmnop"));
+        assert!(!is_valid_audio_id("abcdefghijklmnopé"));
+    }
+
+    #[test]
+    fn states_are_the_contract_strings() {
+        let json = serde_json::to_string(&AudioState::NoModel).unwrap();
+        assert_eq!(json, "\"no-model\"");
+    }
+}

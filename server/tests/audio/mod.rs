@@ -1,0 +1,7 @@
+//! Voice notes: the speech pipeline on real recordings with the real test
+//! model, and the upload API and transcription jobs against the real server.
+
+mod api;
+mod fixtures;
+mod transcribe;
+mod wer;
