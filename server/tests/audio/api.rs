@@ -500,3 +500,39 @@ async fn a_queued_job_resumes_after_a_restart() {
         .contains("dashwood"));
     server.stop().await;
 }
+
+/// Deleting an account purges its recordings; exporting it lists them.
+#[tokio::test]
+async fn user_export_lists_recordings_and_user_deletion_purges_them() {
+    use fieldbook_server::admin::{users, Context};
+    use fieldbook_server::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let audio_id = "rec_userdelete_001";
+    let server = TestServer::start_in(dir.path(), |_| {}).await;
+    let owner = setup(&server, "leaving@example.org", audio_id).await;
+    let bytes = std::fs::read(chromium_recording()).unwrap();
+    let token = owner.session.token.clone();
+    declare(
+        &server,
+        &token,
+        declaration(audio_id, owner.entry.id, &bytes),
+    )
+    .await;
+    upload(&server, &token, audio_id, &bytes, 1 << 20).await;
+    drop(owner.peer);
+    server.stop().await;
+
+    let ctx = Context::open(dir.path()).unwrap();
+    let export = users::export(&ctx, "leaving@example.org").unwrap();
+    assert_eq!(export.audio.len(), 1);
+    assert_eq!(export.audio[0].audio_id, audio_id);
+    assert_eq!(export.audio[0].size, bytes.len() as u64);
+    let deleted = users::delete(&ctx, "leaving@example.org").await.unwrap();
+    assert_eq!(deleted.recordings, 1);
+    for prefix in ["audio/", "audio-data/"] {
+        assert!(
+            ctx.store.scan_prefix(prefix.as_bytes()).unwrap().is_empty(),
+            "{prefix} left behind"
+        );
+    }
+}
