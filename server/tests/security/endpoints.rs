@@ -30,6 +30,12 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("GET", "/api/devices", Access::Device),
     ("DELETE", "/api/devices/{id}", Access::Device),
     ("DELETE", "/api/documents/{id}", Access::Device),
+    ("POST", "/api/audio", Access::Device),
+    ("GET", "/api/audio/{id}", Access::Device),
+    ("PUT", "/api/audio/{id}", Access::Device),
+    ("DELETE", "/api/audio/{id}", Access::Device),
+    ("GET", "/api/audio/{id}/file", Access::Device),
+    ("POST", "/api/audio/{id}/retry", Access::Device),
     ("GET", "/sync", Access::Device),
     ("GET", "/healthz", Access::Public),
     ("GET", "/readyz", Access::Public),
@@ -205,6 +211,39 @@ struct Owner {
     phone: Session,
     laptop: Session,
     entry: fieldbook_shared::DocumentId,
+    /// A recording of a note in `entry`, part uploaded (so never transcribed).
+    audio_id: String,
+}
+
+/// The recording every owner has: 4 bytes declared, 2 sent.
+const AUDIO_BYTES: &[u8] = b"\x1aE\xdf\xa3";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+fn declaration(audio_id: &str, document: &str) -> Value {
+    serde_json::json!({
+        "audioId": audio_id,
+        "documentId": document,
+        "noteId": "note-1",
+        "mimeType": "audio/webm",
+        "size": AUDIO_BYTES.len(),
+        "sha256": sha256_hex(AUDIO_BYTES),
+    })
+}
+
+/// How much of `audio_id` the server holds for `token`'s user.
+async fn audio_received(server: &TestServer, token: &str, audio_id: &str) -> Value {
+    let response = client()
+        .get(server.url(&format!("/api/audio/{audio_id}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json::<Value>().await.unwrap()["received"].clone()
 }
 
 async fn owner_with_an_entry(server: &TestServer, email: &str) -> Owner {
@@ -217,11 +256,29 @@ async fn owner_with_an_entry(server: &TestServer, email: &str) -> Owner {
         replica.sync_until(&mut peer, |_| true).await,
         Outcome::Synced
     );
+    let audio_id = format!("owner-recording-{}", &entry.to_string()[..8]);
+    let declared = client()
+        .post(server.url("/api/audio"))
+        .bearer_auth(&phone.token)
+        .json(&declaration(&audio_id, &entry.to_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declared.status(), 201, "{}", declared.text().await.unwrap());
+    let piece = client()
+        .put(server.url(&format!("/api/audio/{audio_id}?offset=0")))
+        .bearer_auth(&phone.token)
+        .body(&AUDIO_BYTES[..2])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(piece.status(), 200);
     Owner {
         account,
         phone,
         laptop,
         entry,
+        audio_id,
     }
 }
 
@@ -235,17 +292,33 @@ fn request_for(
     let path = match path {
         "/api/devices/{id}" => format!("/api/devices/{}", owner.laptop.device_id),
         "/api/documents/{id}" => format!("/api/documents/{}", owner.entry),
+        "/api/audio/{id}" if method == "PUT" => {
+            format!("/api/audio/{}?offset=2", owner.audio_id)
+        }
+        "/api/audio/{id}" => format!("/api/audio/{}", owner.audio_id),
+        "/api/audio/{id}/file" => format!("/api/audio/{}/file", owner.audio_id),
+        "/api/audio/{id}/retry" => format!("/api/audio/{}/retry", owner.audio_id),
         other => other.to_owned(),
     };
     assert!(
         !path.contains('{'),
         "no resource for {path}: add one in request_for"
     );
-    client().request(method.parse().unwrap(), server.url(&path))
+    let request = client().request(method.parse().unwrap(), server.url(&path));
+    match (method, path.as_str()) {
+        ("POST", "/api/audio") => request.json(&declaration(
+            "another-recording-0001",
+            &owner.entry.to_url(),
+        )),
+        ("PUT", _) => request.body(&AUDIO_BYTES[2..]),
+        _ => request,
+    }
 }
 
 /// Every device-only endpoint refuses `credential` with 401 and no data.
-async fn refused_everywhere(server: &TestServer, owner: &Owner, credential: &Credential) {
+/// Returns how many requests were refused.
+async fn refused_everywhere(server: &TestServer, owner: &Owner, credential: &Credential) -> usize {
+    let mut refused = 0;
     for (method, path, access) in MATRIX {
         if *access != Access::Device {
             continue;
@@ -256,6 +329,7 @@ async fn refused_everywhere(server: &TestServer, owner: &Owner, credential: &Cre
                 401,
                 "{credential:?} opened /sync"
             );
+            refused += 1;
             continue;
         }
         let response = credential
@@ -267,7 +341,9 @@ async fn refused_everywhere(server: &TestServer, owner: &Owner, credential: &Cre
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unauthorized", "{method} {path}");
         assert_eq!(body.as_object().unwrap().len(), 1, "only the error: {body}");
+        refused += 1;
     }
+    refused
 }
 
 /// The owner's things are all still there and still theirs.
@@ -285,6 +361,8 @@ async fn owner_untouched(server: &TestServer, owner: &Owner) {
         .await;
     assert_eq!(outcome, Outcome::Synced);
     assert_eq!(crate::text_of(&check.doc, "title").unwrap(), "Confidential");
+    let received = audio_received(server, &owner.phone.token, &owner.audio_id).await;
+    assert_eq!(received, 2, "the recording is as the owner left it");
 }
 
 #[tokio::test]
@@ -320,8 +398,9 @@ async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
     let basic = basic.basic_auth("admin", Some(&owner.phone.token));
     assert_eq!(basic.send().await.unwrap().status(), 401);
 
+    let mut refused = 0;
     for credential in &credentials {
-        refused_everywhere(&server, &owner, credential).await;
+        refused += refused_everywhere(&server, &owner, credential).await;
     }
     owner_untouched(&server, &owner).await;
     server.stop().await;
@@ -339,6 +418,7 @@ async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
     }
     tokio::time::sleep(SHORT_SESSION.saturating_sub(started.elapsed()) + SHORT_SESSION / 4).await;
     let owner = Owner {
+        audio_id: "expired-session-recording".to_owned(),
         entry: random_doc_id(),
         laptop: Session {
             token: session.token.clone(),
@@ -352,7 +432,7 @@ async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
         },
     };
     for credential in Credential::both(&owner.phone.token) {
-        refused_everywhere(&server, &owner, &credential).await;
+        refused += refused_everywhere(&server, &owner, &credential).await;
     }
     // Signing in again works, and the expired device is gone from the list.
     let fresh = login(&server, "idle@example.org").await;
@@ -373,6 +453,12 @@ async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
         .collect();
     assert_eq!(ids, [fresh.device_id.as_str()]);
     server.stop().await;
+    let endpoints = MATRIX.iter().filter(|(.., a)| *a == Access::Device).count();
+    println!(
+        "security matrix: {endpoints} signed-in endpoints x {} credentials (none, bogus, \
+         empty, revoked, signed out, expired; bearer and cookie): {refused} requests refused",
+        credentials.len() + 2
+    );
 }
 
 #[tokio::test]
@@ -450,6 +536,65 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
                         .unwrap();
                     assert_eq!(response.status(), 404);
                 }
+            }
+            ("POST", "/api/audio") => {
+                // A recording for the owner's document: as if it did not exist.
+                let response = as_intruder
+                    .apply(request_for(&server, method, path, &owner))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 404, "declaring on the owner's entry");
+                // Reusing the owner's recording ID makes the intruder's own,
+                // separate recording (on the intruder's own entry).
+                let mut own_peer = Peer::join(&server, &intruder.token, "intruder-phone").await;
+                let own_entry = random_doc_id();
+                let mut replica = Replica::new(own_entry, crate::doc_with_text("title", "Mine"));
+                replica.sync_until(&mut own_peer, |_| true).await;
+                let response = as_intruder
+                    .apply(client().post(server.url("/api/audio")))
+                    .json(&declaration(&owner.audio_id, &own_entry.to_url()))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(response.status().is_success(), "{}", response.status());
+                assert_eq!(
+                    audio_received(&server, &intruder.token, &owner.audio_id).await,
+                    0
+                );
+                // Removed again, so the checks below meet only the owner's recording.
+                let response = as_intruder
+                    .apply(client().delete(server.url(&format!("/api/audio/{}", owner.audio_id))))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 204);
+            }
+            (_, "/api/audio/{id}") | (_, "/api/audio/{id}/file") | (_, "/api/audio/{id}/retry") => {
+                let response = as_intruder
+                    .apply(request_for(&server, method, path, &owner))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 404, "{method} {path}");
+                let owners = response.text().await.unwrap();
+                assert!(leaks(&owners).is_empty(), "{method} {path}: {owners}");
+                // The same as for a recording nobody has.
+                let unknown = path.replace("{id}", "nobody-has-this-recording");
+                let unknown = if *method == "PUT" {
+                    unknown + "?offset=2"
+                } else {
+                    unknown
+                };
+                let request = client().request(method.parse().unwrap(), server.url(&unknown));
+                let request = if *method == "PUT" {
+                    request.body(&AUDIO_BYTES[2..])
+                } else {
+                    request
+                };
+                let response = as_intruder.apply(request).send().await.unwrap();
+                assert_eq!(response.status(), 404, "{method} {unknown}");
+                assert_eq!(response.text().await.unwrap(), owners);
             }
             ("POST", "/api/auth/logout") => {
                 // Signs out the intruder's device, nobody else's; run last.
