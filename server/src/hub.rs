@@ -10,6 +10,7 @@
 mod sync_payload;
 
 use std::collections::{HashMap, HashSet};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -333,8 +334,21 @@ impl Hub {
             *subscriber = self.new_subscriber(peer, doc_id);
         }
         let heads_before = doc.get_heads();
-        doc.receive_sync_message(&mut subscriber.sync, message)
-            .map_err(|_| SyncError::BadPayload)?;
+        // automerge can panic on hostile input (see `sync_payload`); a panic
+        // must cost only this message, not the connection's task.
+        let applied = catch_unwind(AssertUnwindSafe(|| {
+            doc.receive_sync_message(&mut subscriber.sync, message)
+        }));
+        if !matches!(applied, Ok(Ok(()))) {
+            if applied.is_err() || doc.get_heads() != heads_before {
+                // Part of it may be in memory and not on disk: drop the copy
+                // so nothing unwritten is ever acknowledged; the next use
+                // reloads what is stored.
+                tracing::warn!(document = %doc_id, "a sync message failed part-way; reloading the document");
+                state.forget();
+            }
+            return Err(SyncError::BadPayload);
+        }
         let changed = doc.get_heads() != heads_before;
         if changed {
             if let Access::Pending(claimant) = access.clone() {
@@ -621,7 +635,17 @@ impl Hub {
         peer_id: &str,
         subscriber: &mut Subscriber,
     ) {
-        if let Some(message) = doc.generate_sync_message(&mut subscriber.sync) {
+        // The sync state holds what the peer said it has; if automerge
+        // panics on it, start this peer's sync afresh instead.
+        let generated = catch_unwind(AssertUnwindSafe(|| {
+            doc.generate_sync_message(&mut subscriber.sync)
+        }));
+        let generated = generated.unwrap_or_else(|_| {
+            tracing::warn!(document = %doc_id, "could not answer a peer's sync state; starting afresh");
+            subscriber.sync = sync::State::new();
+            None
+        });
+        if let Some(message) = generated {
             self.send_to(
                 peer_id,
                 subscriber.conn_id,
@@ -728,6 +752,44 @@ mod tests {
             Outbound::Send(Message::Sync { data, .. }) => data,
             other => panic!("expected a sync message, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_automerge_costs_only_that_peers_sync_state() {
+        let hub = Hub::new(
+            Arc::new(MemoryStore::new()),
+            Arc::default(),
+            "server".into(),
+            Duration::from_secs(60),
+        );
+        let phone = peer("phone", 1);
+        let (tx, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+        hub.register_peer(phone.clone(), tx).await.unwrap();
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        tx.put(automerge::ROOT, "title", "notes").unwrap();
+        tx.commit();
+        // What a peer's bloom filter of one entry and no bits leaves in its
+        // sync state, had it got past `sync_payload`: automerge divides by
+        // zero answering it.
+        let mut subscriber = Subscriber {
+            conn_id: 1,
+            sync: sync::State::new(),
+        };
+        subscriber.sync.their_heads = Some(Vec::new());
+        subscriber.sync.their_need = Some(Vec::new());
+        subscriber.sync.their_have = Some(vec![sync::Have {
+            last_sync: Vec::new(),
+            bloom: sync::BloomFilter::try_from(&[1u8, 0, 7][..]).unwrap(),
+        }]);
+        let doc_id = DocumentId::from_bytes([9; 16]);
+        hub.send_sync(doc_id, &doc, "phone", &mut subscriber);
+        assert!(subscriber.sync.their_have.is_none(), "started afresh");
+        assert!(inbox.try_recv().is_err(), "nothing sent");
+        // The next answer is an ordinary one.
+        hub.send_sync(doc_id, &doc, "phone", &mut subscriber);
+        let offer = sync::Message::decode(&sync_data(inbox.try_recv().unwrap())).unwrap();
+        assert_eq!(offer.heads, doc.get_heads());
     }
 
     #[tokio::test]
