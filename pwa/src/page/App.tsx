@@ -5,15 +5,24 @@ import type { Removed } from "../sync/drafts";
 import { deleteDocument, forgetSession, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
 import { SignInScreen } from "../account/SignInScreen";
 import { CaptureScreen } from "../capture/CaptureScreen";
-import { EntriesScreen } from "../entries/EntriesScreen";
-import { EntryScreen } from "../entries/EntryScreen";
-import { YearScreen } from "../dashboard/YearScreen";
-import { ExportScreen } from "../export/ExportScreen";
 import { DeletionQueue, UNDO_WINDOW_MS } from "../entries/deletions";
 import { SyncBadge } from "../ui/SyncBadge";
 import { useHashRoute, useNow, useSubscription } from "../ui/hooks";
+import { lazyComponent } from "../ui/lazy";
 import { applyUpdate, onUpdateReady } from "./updates";
 import { isIosBrowserTab, requestPersistentStorage } from "./storage";
+
+const EntriesScreen = lazyComponent(() => import("../entries/EntriesScreen").then((m) => m.EntriesScreen));
+const EntryScreen = lazyComponent(() => import("../entries/EntryScreen").then((m) => m.EntryScreen));
+const YearScreen = lazyComponent(() => import("../dashboard/YearScreen").then((m) => m.YearScreen));
+const ExportScreen = lazyComponent(() => import("../export/ExportScreen").then((m) => m.ExportScreen));
+
+/** Loads the other screens once the app has painted, so moving between them never waits. */
+function preloadScreens(): void {
+  const load = () => [EntriesScreen, EntryScreen, YearScreen, ExportScreen].forEach((screen) => void screen.preload());
+  if ("requestIdleCallback" in window) requestIdleCallback(load, { timeout: 2000 });
+  else setTimeout(load, 500);
+}
 
 export function App() {
   const [session, setSession] = useState<StoredSession | null>(() => storedSession());
@@ -61,6 +70,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
         if (cancelled) return void ready.close();
         opened = ready;
         setClient(ready);
+        preloadScreens();
       })
       .catch(() => setOpenError("Fieldbook could not open the notes stored on this device. Close other Fieldbook tabs and reload."));
     const save = () => void opened?.drafts.flush();
