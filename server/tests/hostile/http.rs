@@ -137,6 +137,36 @@ async fn hostile_http_bodies_get_clear_errors() {
             tried += 1;
         }
     }
+    // The voice routes: a recording is declared in JSON and sent in pieces
+    // of at most 1 MiB (over that: 413 `piece_too_large`).
+    let auth_body = |method: &str, path: &str, kind: &str, length: usize| {
+        format!("{method} {path} HTTP/1.1\r\n{auth}\r\nContent-Type: {kind}\r\nContent-Length: {length}")
+    };
+    let voice = [
+        (
+            auth_body("POST", "/api/audio", "application/json", 2 * JSON_LIMIT),
+            2 * JSON_LIMIT,
+            "too_large",
+        ),
+        (
+            auth_body(
+                "PUT",
+                "/api/audio/hostile-recording-0001?offset=0",
+                "audio/webm",
+                2 * MIB,
+            ),
+            2 * MIB,
+            "piece_too_large",
+        ),
+    ];
+    for (head, length, code) in voice {
+        if let Some(response) = raw_request(&server, &head, &vec![b' '; length]).await {
+            assert_eq!(response.status, 413, "{head}: {response:?}");
+            assert_eq!(response.error_code(), code, "{head}");
+            answered_413 += 1;
+        }
+        tried += 1;
+    }
     bystander.still_syncing_after("oversized JSON bodies").await;
 
     // Malformed bodies within the limit: 400 or 415, in our JSON shape,
@@ -259,9 +289,9 @@ async fn hostile_http_bodies_get_clear_errors() {
     let rounds = bystander.finish(&server).await;
     println!(
         "hostile HTTP bodies: {tried} requests, each answered with a clear status or (for \
-         {} of 8 oversized bodies) a closed connection; the bystander synced {rounds} rounds \
+         {} of 10 oversized bodies) a closed connection; the bystander synced {rounds} rounds \
          meanwhile and lost nothing ({:.1} s)",
-        8 - answered_413,
+        10 - answered_413,
         started.elapsed().as_secs_f64()
     );
     server.stop().await;
