@@ -64,7 +64,7 @@ bench-server: speech-deps
 ## Voice notes: real-time factor, peak memory and throughput with 1, 2 and 4
 ## transcriptions at once (the test model on the Chromium fixture)
 SPEECH_BENCH = ./target/release/examples/speech_bench --model ../shared/models/ggml-tiny.en.bin \
-	--file ../shared/fixtures/audio/chromium156_mediarecorder_librivox0870.webm --rounds 3
+	--file ../shared/fixtures/audio/chromium156_mediarecorder_librivox0870.webm --rounds 2
 bench-speech: speech-deps
 	$(CARGO) build --release -p fieldbook-server --example speech_bench
 	$(SPEECH_BENCH) --concurrency 1 --header

@@ -49,6 +49,30 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// CPU seconds (user + system) this process has used so far.
+fn cpu_secs() -> f64 {
+    // Fields 14 and 15 of /proc/self/stat, in clock ticks (100 per second
+    // on Linux); the command name (field 2) may hold spaces, so count from
+    // its closing parenthesis.
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| {
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let ticks =
+                fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(f64::NAN)
+}
+
+/// The machine's one-minute load average: how busy it was with other work.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let bytes = std::fs::read(&args.file).with_context(|| args.file.display().to_string())?;
@@ -63,6 +87,8 @@ fn main() -> anyhow::Result<()> {
     let warm = speech::transcribe(&model, bytes.clone(), mime_type)?;
     let after_one_job = peak_rss_mib();
 
+    let load = load_average();
+    let cpu_before = cpu_secs();
     let started = Instant::now();
     let workers: Vec<_> = (0..args.concurrency)
         .map(|_| {
@@ -83,26 +109,38 @@ fn main() -> anyhow::Result<()> {
         jobs.extend(worker.join().expect("worker thread")?);
     }
     let wall = started.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu_before;
     let audio: f64 = jobs.iter().map(|(audio, _)| audio).sum();
     let mean_rtf = jobs.iter().map(|(audio, took)| took / audio).sum::<f64>() / jobs.len() as f64;
     let peak = peak_rss_mib();
+    let per_extra_job = if args.concurrency > 1 {
+        format!(
+            "{:.0}",
+            (peak - after_one_job) / (args.concurrency - 1) as f64
+        )
+    } else {
+        "-".to_owned()
+    };
     if args.header {
         println!(
-            "| jobs at once | threads/job | jobs | audio (s) | wall (s) | real-time factor per job | throughput (audio s per s) | peak RSS (MiB) | one job's own memory (MiB) |"
+            "| jobs at once | threads/job | jobs | audio (s) | wall (s) | real-time factor per job | CPU s per audio s | throughput (audio s per s) | peak RSS (MiB) | model + 1 job (MiB) | each further job (MiB) | load average at start |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     }
     println!(
-        "| {} | {} | {} | {:.1} | {:.1} | {:.3} | {:.1} | {:.0} | {:.0} |",
+        "| {} | {} | {} | {:.1} | {:.1} | {:.3} | {:.3} | {:.2} | {:.0} | {:.0} | {} | {} |",
         args.concurrency,
         args.threads,
         jobs.len(),
         audio,
         wall,
         mean_rtf,
+        cpu / audio,
         audio / wall,
         peak,
         after_one_job - before_model,
+        per_extra_job,
+        load,
     );
     eprintln!("transcript: {}", warm.text);
     Ok(())
