@@ -156,7 +156,7 @@ async fn connect_with_retry(
 ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
     let mut delay = std::time::Duration::from_millis(50);
     for _ in 0..8 {
-        match tokio_tungstenite::connect_async(request.clone()).await {
+        match connect(request.clone()).await {
             Ok((socket, _)) => return Ok(socket),
             Err(tokio_tungstenite::tungstenite::Error::Io(_)) => {
                 tokio::time::sleep(delay).await;
@@ -165,7 +165,20 @@ async fn connect_with_retry(
             Err(other) => return Err(other),
         }
     }
-    tokio_tungstenite::connect_async(request)
-        .await
-        .map(|(socket, _)| socket)
+    connect(request).await.map(|(socket, _)| socket)
+}
+
+/// Connects with Nagle's algorithm off, as browsers do for every socket: a
+/// device's small sync message must not wait for the server to acknowledge
+/// the one before it (up to 40 ms of delayed ACK on Linux).
+async fn connect(
+    request: tokio_tungstenite::tungstenite::handshake::client::Request,
+) -> Result<
+    (
+        Socket,
+        tokio_tungstenite::tungstenite::handshake::client::Response,
+    ),
+    tokio_tungstenite::tungstenite::Error,
+> {
+    tokio_tungstenite::connect_async_with_config(request, None, true).await
 }

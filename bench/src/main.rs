@@ -91,6 +91,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 devices: 1000,
                 drafts: 20,
             },
+            // Small enough that the reference server finishes too, so
+            // peak memory and CPU time can be compared.
+            Scenario::MorningSync {
+                devices: 200,
+                drafts: 10,
+            },
             Scenario::SteadyTyping {
                 editors: 200,
                 rate: 2.0,

@@ -277,10 +277,18 @@ pub async fn steady_typing(
             )));
         }
     }
+    // CPU used while typing, by the server and by the simulated devices
+    // (this process): on a small machine both share the same cores, so the
+    // latency figures are only as good as the CPU left to the server.
+    let (server_cpu, devices_cpu) = (target.cpu(), Target::load_generator_cpu());
+    let typing_started = Instant::now();
     start.send_replace(Some(Instant::now()));
     for (n, task) in tasks.into_iter().enumerate() {
         task.await?.with_context(|| format!("typing device {n}"))?;
     }
+    let wall = ms(typing_started.elapsed());
+    let server_cpu = ms(target.cpu() - server_cpu);
+    let devices_cpu = ms(Target::load_generator_cpu() - devices_cpu);
     let mut values = latencies.lock().expect("latencies").clone();
     let made = sent.lock().expect("sent").len();
     anyhow::ensure!(!values.is_empty(), "no edit arrived");
@@ -295,6 +303,14 @@ pub async fn steady_typing(
             "edits not arrived after 2 s",
             made.saturating_sub(values.len()) as f64,
             "",
+        ),
+        // As a share of one core over the typing period (200% is both of
+        // two cores busy).
+        Figure::new("server CPU while typing", 100.0 * server_cpu / wall, "%"),
+        Figure::new(
+            "load generator CPU while typing",
+            100.0 * devices_cpu / wall,
+            "%",
         ),
     ])
 }

@@ -187,6 +187,12 @@ impl Target {
         self.pid().and_then(cpu_time).unwrap_or_default()
     }
 
+    /// CPU time used so far by this process, the load generator itself, so
+    /// a figure can say how much of the machine the simulated devices took.
+    pub fn load_generator_cpu() -> Duration {
+        cpu_time(std::process::id()).unwrap_or_default()
+    }
+
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(mut child) = self.child.take() {
             if let Some(pid) = child.id() {

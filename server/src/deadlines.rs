@@ -49,6 +49,12 @@ impl axum::serve::Listener for Listener {
         // TcpListener's own accept logs and retries errors (such as too many
         // open files) with a pause.
         let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
+        // Sync messages are small and answered at once: with Nagle's
+        // algorithm on, one sent while the previous is still unacknowledged
+        // waits for the client's delayed ACK (up to 40 ms on Linux).
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not turn off Nagle's algorithm");
+        }
         (Deadlines::new(stream, HEAD_DEADLINE, IDLE_DEADLINE), addr)
     }
 
