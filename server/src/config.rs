@@ -52,12 +52,12 @@ pub struct Config {
     pub session_idle_timeout: Duration,
 }
 
-/// Every core up to four: whisper.cpp gains little from more threads per job.
+/// One: whisper.cpp's threads busy-wait for each other, and on a machine
+/// that is also serving (or shared) a second thread per job cost four times
+/// the CPU per second of audio (BENCHMARKS.md, "Voice notes"); more jobs at
+/// once (`speech_concurrency`) use more cores without that waste.
 fn default_speech_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(4)
+    1
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -179,7 +179,7 @@ pub struct Settings {
     /// recordings are kept but not transcribed]
     #[arg(long, env = "FIELDBOOK_SPEECH_MODEL")]
     pub speech_model: Option<PathBuf>,
-    /// CPU threads per transcription [default: the number of cores, at most 4]
+    /// CPU threads per transcription [default: 1]
     #[arg(long, env = "FIELDBOOK_SPEECH_THREADS")]
     pub speech_threads: Option<usize>,
     /// Transcriptions running at once [default: 1]

@@ -67,7 +67,7 @@ struct TranscribeArgs {
     /// whisper.cpp model file [default: the speech_model setting]
     #[arg(long, env = "FIELDBOOK_SPEECH_MODEL")]
     model: Option<PathBuf>,
-    /// CPU threads [default: the number of cores, at most 4]
+    /// CPU threads [default: 1]
     #[arg(long)]
     threads: Option<usize>,
     /// Spoken language, a whisper code or auto

@@ -159,7 +159,7 @@ async fn wait_for_state(server: &TestServer, token: &str, audio_id: &str, state:
 
 fn with_test_model(config: &mut fieldbook_server::Config) {
     config.speech_model = Some(model_path());
-    config.speech_threads = 2;
+    config.speech_threads = 1;
 }
 
 #[tokio::test]

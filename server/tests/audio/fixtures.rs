@@ -47,7 +47,7 @@ pub fn model() -> Arc<Model> {
             Arc::new(
                 Model::load(ModelSettings {
                     path,
-                    threads: 2,
+                    threads: 1,
                     language: "en".into(),
                 })
                 .expect("the test model loads"),
