@@ -57,8 +57,7 @@ async function fixtureAsWav(path) {
   }
 }
 
-/** The real server with the test speech model (a server without voice
- * support ignores the variable). */
+/** The real server with the test speech model. */
 async function startServerWithModel() {
   process.env.FIELDBOOK_SPEECH_MODEL = MODEL;
   try {
@@ -81,14 +80,6 @@ after(async () => {
   await server?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-/** True if this server has the voice API (the server side of issue #5). */
-async function serverHasAudioApi(page) {
-  return page.evaluate(async () => {
-    const response = await fetch("/api/audio", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-    return response.status !== 404 && response.status !== 405;
-  });
-}
 
 const recordButton = (page) => page.getByRole("button", { name: "Record a voice note" });
 const voiceNote = (page) => page.locator(".voice-recent .voice-note").first();
@@ -144,11 +135,6 @@ test("a voice note recorded with no signal survives a reload mid-recording, play
 
   await goOnline(phone);
   await waitForSynced(page);
-  if (!(await serverHasAudioApi(page))) {
-    test.diagnostic?.("the server has no /api/audio yet: upload not checked");
-    await phone.close();
-    return;
-  }
   await page.locator(`.voice-note[data-audio="${audioId}"]:is([data-voice-status="queued"], [data-voice-status="transcribing"], [data-voice-status="done"], [data-voice-status="no-model"])`).waitFor({ timeout: 30_000 });
   const status = await page.evaluate(async (id) => (await fetch(`/api/audio/${id}`)).json(), audioId);
   assert.equal(status.received, status.size);
@@ -157,13 +143,13 @@ test("a voice note recorded with no signal survives a reload mid-recording, play
   await phone.close();
 });
 
-test("the transcript appears in the note on the laptop", async (t) => {
-  if (!uploaded) return t.skip("no upload (the server has no /api/audio yet)");
+test("the transcript appears in the note on the laptop", async () => {
+  assert.ok(uploaded, "the recording of the previous test reached the server");
   const laptop = await browser.newContext({ ...LAPTOP });
   const page = await laptop.newPage();
   await signIn(page, server.origin, email);
   const state = await page.evaluate(async (id) => (await (await fetch(`/api/audio/${id}`)).json()).state, audioId);
-  if (state === "no-model") return t.skip("the server runs without a speech model");
+  assert.notEqual(state, "no-model", "the server runs with the test model");
   await page.getByRole("link", { name: "Entries", exact: true }).click();
   await page.getByRole("link", { name: /1 note/ }).click();
   const transcript = page.locator(`.voice-note[data-audio="${audioId}"] .voice-transcript blockquote`);
