@@ -244,14 +244,7 @@ async fn unauthenticated_requests_and_upgrades_get_401() {
         }
         other => panic!("expected a 401 refusal, got {other:?}"),
     }
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_text(&server).await;
     assert!(
         metrics.contains("fieldbook_auth_failures_total 3"),
         "{metrics}"

@@ -110,15 +110,6 @@ async fn put_piece(
         .unwrap()
 }
 
-async fn get(server: &TestServer, token: &str, path: &str) -> reqwest::Response {
-    client()
-        .get(server.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
 async fn json_of(response: reqwest::Response) -> Value {
     response.json().await.unwrap()
 }
@@ -144,7 +135,8 @@ async fn upload(
 async fn wait_for_state(server: &TestServer, token: &str, audio_id: &str, state: &str) -> Value {
     let deadline = tokio::time::Instant::now() + TRANSCRIBE_WAIT;
     loop {
-        let status = json_of(get(server, token, &format!("/api/audio/{audio_id}")).await).await;
+        let status =
+            json_of(crate::api_get(server, &format!("/api/audio/{audio_id}"), token).await).await;
         if status["state"] == state {
             return status;
         }
@@ -199,7 +191,7 @@ async fn an_upload_is_idempotent_resumable_private_and_deletable() {
     assert_eq!(done["received"], bytes.len());
     assert_eq!(done["state"], "no-model", "no model configured: audio kept");
 
-    let file = get(&server, &token, &format!("/api/audio/{audio_id}/file")).await;
+    let file = crate::api_get(&server, &format!("/api/audio/{audio_id}/file"), &token).await;
     assert_eq!(file.status(), 200);
     assert_eq!(file.headers()["content-type"], "audio/webm;codecs=opus");
     assert_eq!(file.bytes().await.unwrap().as_ref(), bytes.as_slice());
@@ -219,7 +211,9 @@ async fn an_upload_is_idempotent_resumable_private_and_deletable() {
         format!("/api/audio/{audio_id}/file"),
     ] {
         assert_eq!(
-            get(&server, &stranger.token, &path).await.status(),
+            crate::api_get(&server, &path, &stranger.token)
+                .await
+                .status(),
             404,
             "{path}"
         );
@@ -240,7 +234,7 @@ async fn an_upload_is_idempotent_resumable_private_and_deletable() {
     let into_owners_entry = declare(&server, &stranger.token, body.clone()).await;
     assert_eq!(into_owners_entry.status(), 404, "not their document");
     assert_eq!(
-        get(&server, &token, &format!("/api/audio/{audio_id}"))
+        crate::api_get(&server, &format!("/api/audio/{audio_id}"), &token)
             .await
             .status(),
         200,
@@ -254,7 +248,7 @@ async fn an_upload_is_idempotent_resumable_private_and_deletable() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
-    let gone = get(&server, &token, &format!("/api/audio/{audio_id}/file")).await;
+    let gone = crate::api_get(&server, &format!("/api/audio/{audio_id}/file"), &token).await;
     assert_eq!(gone.status(), 404);
     // The note stays.
     owner.entry.sync_until(&mut owner.peer, |_| true).await;
@@ -288,7 +282,8 @@ async fn a_damaged_upload_is_discarded_and_started_again() {
     let last = put_piece(&server, &token, audio_id, 20_000, &damaged[20_000..]).await;
     assert_eq!(last.status(), 422);
     assert_eq!(json_of(last).await["error"]["code"], "hash_mismatch");
-    let status = json_of(get(&server, &token, &format!("/api/audio/{audio_id}")).await).await;
+    let status =
+        json_of(crate::api_get(&server, &format!("/api/audio/{audio_id}"), &token).await).await;
     assert_eq!(status["received"], 0);
     assert_eq!(status["state"], "uploading");
     // Sent again, correctly, it is accepted.

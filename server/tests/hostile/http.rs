@@ -441,14 +441,7 @@ async fn slow_and_half_open_connections_hold_nothing_up() {
     drop(rest);
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let metrics = client()
-            .get(server.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = crate::metrics_text(&server).await;
         let open: u64 = metrics
             .lines()
             .find_map(|l| l.strip_prefix("fieldbook_connections "))
