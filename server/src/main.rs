@@ -11,7 +11,8 @@ use fieldbook_server::config::Settings;
 
 /// mimalloc returns freed memory to the system and keeps fragmentation low
 /// across the many threads of the runtime, where glibc's per-thread arenas
-/// grew (see BENCHMARKS.md).
+/// grew; built without transparent huge pages (see the workspace
+/// Cargo.toml and BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
