@@ -51,6 +51,13 @@ pub struct Persisted {
     incremental_bytes: usize,
 }
 
+impl Persisted {
+    /// Whether everything up to `heads` has been written.
+    pub fn holds(&self, heads: &[ChangeHash]) -> bool {
+        self.saved_heads == heads
+    }
+}
+
 #[derive(Clone)]
 pub struct DocStore {
     store: Arc<dyn Store>,

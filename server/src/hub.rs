@@ -3,9 +3,11 @@
 //!
 //! Each document in memory sits behind its own async lock, so work on one
 //! document is serialised (apply, persist, flush, then answer) while
-//! different documents proceed in parallel. A document nobody is subscribed
-//! to is evicted after an idle time, so memory follows the active set, not
-//! the number of documents ever touched.
+//! different documents proceed in parallel. A document's contents are
+//! unloaded as soon as every device subscribed to it has all of it (only
+//! their sync states stay), and a document nobody is subscribed to is
+//! evicted after an idle time, so memory follows the documents being synced,
+//! not every document of every connected device.
 
 mod sync_payload;
 
@@ -55,6 +57,12 @@ pub enum SyncError {
     Storage(#[from] DocStoreError),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentCounts {
+    pub in_memory: usize,
+    pub loaded: usize,
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("that peer ID is in use by another device")]
 pub struct PeerIdTaken;
@@ -67,6 +75,9 @@ struct PeerEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Access {
+    /// Not read from the store yet; or unloaded once every subscriber had
+    /// all of it, in which case their sync states are kept (see
+    /// `Hub::release_idle`) and the next use reads it again.
     Unloaded,
     /// No stored document: the first user to send changes claims it.
     Unknown,
@@ -81,10 +92,27 @@ struct Subscriber {
     sync: sync::State,
 }
 
-struct DocState {
-    access: Access,
+/// A document's contents and what of it is on disk. Boxed where it is held:
+/// even an empty `Automerge` takes about 10 KiB, a small draft about 17 KiB,
+/// and most documents in memory are unloaded (only sync states).
+#[derive(Default)]
+struct Loaded {
     doc: Automerge,
     persisted: Persisted,
+    /// Read back soon after it was unloaded: a document being typed into.
+    /// It then stays loaded until nobody has used it for a while
+    /// (`Hub::release_idle`), so it is not read back for every keystroke.
+    busy: bool,
+}
+
+struct DocState {
+    access: Access,
+    /// `None` until the document is read or first synced, and again once
+    /// unloaded or forgotten.
+    loaded: Option<Box<Loaded>>,
+    /// When it was last unloaded for every subscriber having all of it
+    /// (milliseconds since the hub started).
+    unloaded_at: Option<u64>,
     subscribers: HashMap<PeerId, Subscriber>,
     /// Peers that asked for the document before it existed here. If their
     /// own user then creates it (another device's changes arrive), they get
@@ -93,13 +121,50 @@ struct DocState {
 }
 
 impl DocState {
+    /// A document new here with nothing received yet is not kept: an empty
+    /// one is made again for the next message. Each costs about 10 KiB, and a
+    /// device coming online asks about all its drafts at once.
+    fn drop_if_empty(&mut self) {
+        if self
+            .loaded
+            .as_ref()
+            .is_some_and(|loaded| loaded.doc.get_heads().is_empty())
+        {
+            self.loaded = None;
+        }
+    }
+
+    /// Drops the contents of an owned document that is on disk and that
+    /// every subscribed device has, keeping their sync states; it is read
+    /// back when one of them changes it again, which for a small document
+    /// is cheap (BENCHMARKS.md).
+    fn unload_if_caught_up(&mut self, now: u64) {
+        if !matches!(self.access, Access::Owned(_)) || !self.waiters.is_empty() {
+            return;
+        }
+        let Some(loaded) = &self.loaded else {
+            return;
+        };
+        let heads = loaded.doc.get_heads();
+        let has_all = |sync: &sync::State| {
+            sync.their_heads.as_ref().is_some_and(|theirs| {
+                theirs.len() == heads.len() && theirs.iter().all(|head| heads.contains(head))
+            })
+        };
+        if loaded.persisted.holds(&heads) && self.subscribers.values().all(|sub| has_all(&sub.sync))
+        {
+            self.access = Access::Unloaded;
+            self.loaded = None;
+            self.unloaded_at = Some(now);
+        }
+    }
+
     /// Drops the in-memory copy after a failed write, so changes that never
     /// reached the disk cannot be acknowledged later; the next use reloads
     /// what is stored, and peers resync (they still hold their changes).
     fn forget(&mut self) {
         self.access = Access::Unloaded;
-        self.doc = Automerge::new();
-        self.persisted = Persisted::default();
+        self.loaded = None;
         self.subscribers.clear();
         self.waiters.clear();
     }
@@ -166,8 +231,23 @@ impl Hub {
         self.next_conn_id.fetch_add(1, Relaxed)
     }
 
-    pub fn documents_in_memory(&self) -> usize {
-        lock(&self.live).len()
+    /// Documents held in memory, and of those, how many with their contents
+    /// loaded (the others are only the sync states of connected devices).
+    pub fn document_counts(&self) -> DocumentCounts {
+        let live = lock(&self.live);
+        let loaded = live
+            .values()
+            .filter(|live| {
+                // One being worked on right now is loaded.
+                live.state
+                    .try_lock()
+                    .map_or(true, |state| state.loaded.is_some())
+            })
+            .count();
+        DocumentCounts {
+            in_memory: live.len(),
+            loaded,
+        }
     }
 
     /// Binds `info.peer_id` to this connection. The same device reconnecting
@@ -247,7 +327,9 @@ impl Hub {
                     self.send_unavailable(&waiter, doc_id);
                 }
             }
-            if let (Some(storage_id), Access::Owned(_)) = (&info.storage_id, &state.access) {
+            // A subscribed document is owned, or unloaded after being owned.
+            let owned = matches!(state.access, Access::Owned(_) | Access::Unloaded);
+            if let (Some(storage_id), true) = (&info.storage_id, owned) {
                 if let Err(err) = self
                     .docs
                     .save_sync_state(&doc_id, storage_id, &subscriber.sync)
@@ -322,11 +404,13 @@ impl Hub {
 
         let DocState {
             access,
-            doc,
-            persisted,
+            loaded,
             subscribers,
             waiters,
+            ..
         } = &mut *state;
+        // A document new to the server starts empty here.
+        let Loaded { doc, persisted, .. } = &mut **loaded.get_or_insert_with(Box::default);
         let subscriber = subscribers
             .entry(peer.peer_id.clone())
             .or_insert_with(|| self.new_subscriber(peer, doc_id));
@@ -381,6 +465,12 @@ impl Hub {
                 continue;
             }
             self.send_sync(doc_id, doc, peer_id, subscriber);
+        }
+        // Once every device has it, a document is unloaded at once (the
+        // drafts a device uploads on coming online), unless it is busy.
+        state.drop_if_empty();
+        if !state.loaded.as_ref().is_some_and(|loaded| loaded.busy) {
+            state.unload_if_caught_up(self.elapsed_millis());
         }
         drop(state);
         self.touch(&live);
@@ -455,11 +545,11 @@ impl Hub {
             return Ok(false);
         };
         let DocState {
-            doc,
-            persisted,
+            loaded,
             subscribers,
             ..
         } = &mut *state;
+        let Loaded { doc, persisted, .. } = &mut **loaded.get_or_insert_with(Box::default);
         let mut tx = doc.transaction();
         change(&mut tx);
         tx.commit();
@@ -490,8 +580,7 @@ impl Hub {
         self.docs.delete(&doc_id, owner)?;
         self.flush().await?;
         state.access = Access::Deleted;
-        state.doc = Automerge::new();
-        state.persisted = Persisted::default();
+        state.loaded = None;
         for (peer_id, subscriber) in state.subscribers.drain() {
             self.send_to(
                 &peer_id,
@@ -518,23 +607,33 @@ impl Hub {
         Ok((state.access == Access::Owned(owner.to_owned())).then_some(state))
     }
 
-    /// Drops documents nobody is subscribed to and nobody has used for the
-    /// idle timeout.
-    pub fn evict_idle(&self) {
+    /// How long a busy document (see `Loaded::busy`), or one changed by the
+    /// server, stays loaded once every subscribed device has all of it.
+    pub fn unload_after(&self) -> Duration {
+        self.idle_timeout.min(Duration::from_secs(2))
+    }
+
+    /// Unloads the contents of documents every subscriber has and nobody
+    /// has used for `unload_after`, and drops documents nobody is subscribed
+    /// to and nobody has used for the idle timeout.
+    pub fn release_idle(&self) {
         let now = self.elapsed_millis();
-        let idle = self.idle_timeout.as_millis() as u64;
+        let unload_after = self.unload_after().as_millis() as u64;
+        let idle_timeout = self.idle_timeout.as_millis() as u64;
         lock(&self.live).retain(|_, live| {
             // Someone holds a reference: in use right now.
             if Arc::strong_count(live) > 1 {
                 return true;
             }
-            if now.saturating_sub(live.last_used.load(Relaxed)) < idle {
+            let idle = now.saturating_sub(live.last_used.load(Relaxed));
+            if idle < unload_after {
                 return true;
             }
-            match live.state.try_lock() {
-                Ok(state) => !state.subscribers.is_empty() || !state.waiters.is_empty(),
-                Err(_) => true,
-            }
+            let Ok(mut state) = live.state.try_lock() else {
+                return true;
+            };
+            state.unload_if_caught_up(now);
+            idle < idle_timeout || !state.subscribers.is_empty() || !state.waiters.is_empty()
         });
     }
 
@@ -577,8 +676,8 @@ impl Hub {
                 Arc::new(LiveDoc {
                     state: tokio::sync::Mutex::new(DocState {
                         access: Access::Unloaded,
-                        doc: Automerge::new(),
-                        persisted: Persisted::default(),
+                        loaded: None,
+                        unloaded_at: None,
                         subscribers: HashMap::new(),
                         waiters: HashMap::new(),
                     }),
@@ -599,8 +698,15 @@ impl Hub {
             DocRecord::Deleted { .. } => Access::Deleted,
             DocRecord::Owned { owner } => {
                 let (doc, persisted) = self.docs.load(&doc_id)?;
-                state.doc = doc;
-                state.persisted = persisted;
+                let unload_after = self.unload_after().as_millis() as u64;
+                let busy = state
+                    .unloaded_at
+                    .is_some_and(|at| self.elapsed_millis().saturating_sub(at) < unload_after);
+                state.loaded = Some(Box::new(Loaded {
+                    doc,
+                    persisted,
+                    busy,
+                }));
                 Access::Owned(owner)
             }
         };
@@ -695,6 +801,7 @@ mod tests {
     use super::*;
     use crate::store::{Batch, KeyValue, MemoryStore, StoreError, StoreResult};
     use automerge::transaction::Transactable;
+    use automerge::ReadDoc;
     use std::future::Future;
     use std::pin::Pin;
     use std::sync::atomic::AtomicBool;
@@ -752,6 +859,90 @@ mod tests {
             Outbound::Send(Message::Sync { data, .. }) => data,
             other => panic!("expected a sync message, got {other:?}"),
         }
+    }
+
+    /// Runs the sync protocol between a device's `doc` and the hub until
+    /// neither has anything more to say.
+    async fn sync_fully(
+        hub: &Hub,
+        device: &PeerInfo,
+        inbox: &mut tokio::sync::mpsc::UnboundedReceiver<Outbound>,
+        doc_id: DocumentId,
+        (doc, state): (&mut Automerge, &mut sync::State),
+    ) {
+        loop {
+            let mut quiet = true;
+            if let Some(message) = doc.generate_sync_message(state) {
+                quiet = false;
+                hub.receive_sync(device, doc_id, &message.encode(), false)
+                    .await
+                    .unwrap();
+            }
+            while let Ok(reply) = inbox.try_recv() {
+                quiet = false;
+                let reply = sync::Message::decode(&sync_data(reply)).unwrap();
+                doc.receive_sync_message(state, reply).unwrap();
+            }
+            if quiet {
+                return;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn documents_every_device_has_are_unloaded_and_busy_ones_once_idle() {
+        let hub = Hub::new(
+            Arc::new(MemoryStore::new()),
+            Arc::default(),
+            "server".into(),
+            Duration::from_millis(300),
+        );
+        let phone = peer("phone", 1);
+        let (tx, mut inbox) = tokio::sync::mpsc::unbounded_channel();
+        hub.register_peer(phone.clone(), tx).await.unwrap();
+        let doc_id = DocumentId::from_bytes([5; 16]);
+        let (mut doc, mut state) = (Automerge::new(), sync::State::new());
+        let edit = |doc: &mut Automerge, text: &str| {
+            let mut tx = doc.transaction();
+            tx.put(automerge::ROOT, "title", text).unwrap();
+            tx.commit();
+        };
+        let counts = |in_memory, loaded| DocumentCounts { in_memory, loaded };
+
+        // Written offline and uploaded on coming online: unloaded as soon as
+        // the server has stored it, while the phone stays connected.
+        edit(&mut doc, "written offline");
+        sync_fully(&hub, &phone, &mut inbox, doc_id, (&mut doc, &mut state)).await;
+        assert_eq!(hub.document_counts(), counts(1, 0));
+
+        // Typed into again at once: read back, then kept between keystrokes.
+        for text in ["typing", "typing on"] {
+            edit(&mut doc, text);
+            sync_fully(&hub, &phone, &mut inbox, doc_id, (&mut doc, &mut state)).await;
+            assert_eq!(hub.document_counts(), counts(1, 1));
+        }
+
+        // Unloaded once nobody has used it for a while.
+        tokio::time::sleep(hub.unload_after() + Duration::from_millis(50)).await;
+        hub.release_idle();
+        assert_eq!(hub.document_counts(), counts(1, 0));
+
+        // Another device gets every edit, read back from the store.
+        let laptop = peer("laptop", 2);
+        let (tx, mut laptop_inbox) = tokio::sync::mpsc::unbounded_channel();
+        hub.register_peer(laptop.clone(), tx).await.unwrap();
+        let mut copy = (Automerge::new(), sync::State::new());
+        sync_fully(
+            &hub,
+            &laptop,
+            &mut laptop_inbox,
+            doc_id,
+            (&mut copy.0, &mut copy.1),
+        )
+        .await;
+        assert_eq!(copy.0.get_heads(), doc.get_heads());
+        let title = copy.0.get(automerge::ROOT, "title").unwrap().unwrap().0;
+        assert_eq!(title.as_str(), Some("typing on"));
     }
 
     #[tokio::test]

@@ -130,10 +130,7 @@ impl App {
         let App { state, stop, .. } = self;
         let (hub, metrics) = (state.hub.clone(), state.metrics.clone());
         let transcription = tokio::spawn(state.transcription.clone().run(state.shutdown.clone()));
-        let evictor = tokio::spawn(evict_periodically(
-            hub.clone(),
-            state.config.doc_idle_timeout,
-        ));
+        let releaser = tokio::spawn(release_periodically(hub.clone()));
         let app = api::router(state).into_make_service_with_connect_info::<SocketAddr>();
         let stopping = async move {
             shutdown.await;
@@ -151,7 +148,7 @@ impl App {
         while metrics.connections.load(Relaxed) > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        evictor.abort();
+        releaser.abort();
         // Stops with the shutdown signal; a job cut short stays
         // `transcribing` in its record and starts over at the next start.
         let _ = transcription.await;
@@ -227,11 +224,11 @@ fn random_suffix() -> String {
     hex::encode(bytes)
 }
 
-async fn evict_periodically(hub: Arc<Hub>, idle_timeout: Duration) {
-    let period = (idle_timeout / 2).max(Duration::from_millis(100));
+async fn release_periodically(hub: Arc<Hub>) {
+    let period = (hub.unload_after() / 2).max(Duration::from_millis(100));
     let mut ticker = tokio::time::interval(period);
     loop {
         ticker.tick().await;
-        hub.evict_idle();
+        hub.release_idle();
     }
 }

@@ -5,6 +5,8 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use crate::hub::DocumentCounts;
+
 /// Upper bounds, in seconds, of the flush latency histogram buckets.
 const FLUSH_BUCKETS: [f64; 10] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
@@ -37,8 +39,8 @@ impl Metrics {
             .fetch_add(elapsed.as_micros() as u64, Relaxed);
     }
 
-    /// The exposition text; `documents_in_memory` is sampled by the caller.
-    pub fn render(&self, documents_in_memory: usize) -> String {
+    /// The exposition text; `documents` is sampled by the caller.
+    pub fn render(&self, documents: DocumentCounts) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
             let _ = writeln!(
@@ -55,8 +57,14 @@ impl Metrics {
         metric(
             "fieldbook_documents_in_memory",
             "gauge",
-            "Documents loaded in memory.",
-            documents_in_memory as u64,
+            "Documents in memory, loaded or as the sync states of connected devices.",
+            documents.in_memory as u64,
+        );
+        metric(
+            "fieldbook_documents_loaded",
+            "gauge",
+            "Documents in memory with their contents loaded.",
+            documents.loaded as u64,
         );
         metric(
             "fieldbook_messages_in_total",
@@ -124,7 +132,10 @@ mod tests {
         let metrics = Metrics::default();
         metrics.observe_flush(Duration::from_micros(800));
         metrics.observe_flush(Duration::from_millis(30));
-        let text = metrics.render(3);
+        let text = metrics.render(DocumentCounts {
+            in_memory: 3,
+            loaded: 1,
+        });
         assert!(
             text.contains("fieldbook_flush_seconds_bucket{le=\"0.001\"} 1\n"),
             "{text}"
@@ -135,5 +146,6 @@ mod tests {
         );
         assert!(text.contains("fieldbook_flush_seconds_count 2\n"), "{text}");
         assert!(text.contains("fieldbook_documents_in_memory 3\n"), "{text}");
+        assert!(text.contains("fieldbook_documents_loaded 1\n"), "{text}");
     }
 }

@@ -22,6 +22,6 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(state.hub.documents_in_memory()),
+        state.metrics.render(state.hub.document_counts()),
     )
 }
