@@ -73,9 +73,11 @@ bench-speech: speech-deps
 	$(SPEECH_BENCH) --concurrency 2 --threads 1
 	$(SPEECH_BENCH) --concurrency 4 --threads 1
 
+## The app is served by the release server, as deployed: the debug build's
+## slower sync work after each opening spilled into the next.
 bench-pwa: chromium pwa speech-deps
-	$(CARGO) build -p fieldbook-server
-	cd pwa && npm run bench
+	$(CARGO) build --release -p fieldbook-server
+	cd pwa && FIELDBOOK_BIN=$(CURDIR)/target/release/fieldbook npm run bench
 
 ## Check the deployment files (deploy/): `docker compose config` accepts the
 ## compose file, `systemd-analyze verify` the units (with no warning, and
