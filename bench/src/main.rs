@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use fieldbook_bench::report::{table, Outcome, Row};
 use fieldbook_bench::scenarios;
-use fieldbook_bench::target::{Kind, Target};
+use fieldbook_bench::target::{Kind, MemoryPeak, Target};
 
 #[derive(Parser)]
 #[command(
@@ -26,7 +26,7 @@ struct Cli {
     reference_dir: PathBuf,
     /// Longest one scenario may run on one server before it is reported
     /// as not done (its time is then a lower bound)
-    #[arg(long, default_value_t = 240, global = true)]
+    #[arg(long, default_value_t = 150, global = true)]
     cap_secs: u64,
     /// Which servers to measure
     #[arg(long, value_enum, default_value_t = Which::Both, global = true)]
@@ -165,11 +165,16 @@ async fn measure(cli: &Cli, kind: Kind, scenario: &Scenario) -> anyhow::Result<O
             Scenario::All => unreachable!("expanded above"),
         }
     };
+    // Kept for a run stopped at the cap, whose own figures are lost.
+    let peak = MemoryPeak::start(&target);
     let outcome = match tokio::time::timeout(cap, run).await {
         Ok(figures) => Outcome::Measured(
             figures.with_context(|| format!("{} on {}", describe(scenario), kind.name()))?,
         ),
-        Err(_) => Outcome::TimedOut(cap),
+        Err(_) => Outcome::TimedOut {
+            cap,
+            peak_memory: peak.finish().await as f64 / (1024.0 * 1024.0),
+        },
     };
     target.stop().await?;
     Ok(outcome)

@@ -30,8 +30,12 @@ fn show(value: f64, unit: &str) -> String {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Measured(Vec<Figure>),
-    /// Still not done when the time cap ran out: the time is a lower bound.
-    TimedOut(std::time::Duration),
+    /// Still not done when the time cap ran out: the time is a lower bound,
+    /// and so is the server's peak memory until then (MiB).
+    TimedOut {
+        cap: std::time::Duration,
+        peak_memory: f64,
+    },
     NotRun,
 }
 
@@ -41,6 +45,9 @@ pub struct Row {
     pub fieldbook: Outcome,
     pub reference: Outcome,
 }
+
+/// The figure a run stopped at the time cap still has, as a lower bound.
+pub const PEAK_MEMORY: &str = "server peak memory";
 
 /// Prints one markdown table: each figure for Fieldbook and the reference,
 /// and how many times lower Fieldbook's is (every figure is lower-is-better).
@@ -54,14 +61,20 @@ pub fn table(rows: &[Row]) -> String {
             _ => Vec::new(),
         };
         for (i, figure) in names.iter().enumerate() {
-            let ours = cell(&row.fieldbook, i);
-            let theirs = cell(&row.reference, i);
+            let ours = cell(&row.fieldbook, i, &figure.name);
+            let theirs = cell(&row.reference, i, &figure.name);
             let ratio = match (&row.fieldbook, &row.reference) {
-                (Outcome::Measured(f), Outcome::Measured(r)) if f[i].value > 0.0 => {
+                (Outcome::Measured(f), _) if f[i].value <= 0.0 => "–".to_owned(),
+                (Outcome::Measured(f), Outcome::Measured(r)) => {
                     format!("{:.1}×", r[i].value / f[i].value)
                 }
-                (Outcome::Measured(f), Outcome::TimedOut(cap)) if i == 0 && f[0].value > 0.0 => {
+                (Outcome::Measured(f), Outcome::TimedOut { cap, .. }) if i == 0 => {
                     format!("> {:.1}×", cap.as_secs_f64() * 1e3 / f[0].value)
+                }
+                (Outcome::Measured(f), Outcome::TimedOut { peak_memory, .. })
+                    if figure.name == PEAK_MEMORY =>
+                {
+                    format!("≥ {:.1}×", peak_memory / f[i].value)
                 }
                 _ => "–".to_owned(),
             };
@@ -74,10 +87,15 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-fn cell(outcome: &Outcome, i: usize) -> String {
+fn cell(outcome: &Outcome, i: usize, name: &str) -> String {
     match outcome {
         Outcome::Measured(figures) => show(figures[i].value, figures[i].unit),
-        Outcome::TimedOut(cap) if i == 0 => format!("not done in {:.0} s", cap.as_secs_f64()),
+        Outcome::TimedOut { cap, .. } if i == 0 => {
+            format!("not done in {:.0} s", cap.as_secs_f64())
+        }
+        Outcome::TimedOut { peak_memory, .. } if name == PEAK_MEMORY => {
+            format!("≥ {} by then", show(*peak_memory, "MiB"))
+        }
         _ => "–".to_owned(),
     }
 }
@@ -106,8 +124,14 @@ mod tests {
 
     #[test]
     fn table_shows_the_ratio() {
-        let ours = Outcome::Measured(vec![Figure::new("time", 100.0, "ms")]);
-        let theirs = Outcome::Measured(vec![Figure::new("time", 500.0, "ms")]);
+        let ours = Outcome::Measured(vec![
+            Figure::new("time", 100.0, "ms"),
+            Figure::new(PEAK_MEMORY, 40.0, "MiB"),
+        ]);
+        let theirs = Outcome::Measured(vec![
+            Figure::new("time", 500.0, "ms"),
+            Figure::new(PEAK_MEMORY, 200.0, "MiB"),
+        ]);
         let text = table(&[Row {
             scenario: "sync".into(),
             fieldbook: ours.clone(),
@@ -120,10 +144,17 @@ mod tests {
         let capped = table(&[Row {
             scenario: "sync".into(),
             fieldbook: ours,
-            reference: Outcome::TimedOut(std::time::Duration::from_secs(60)),
+            reference: Outcome::TimedOut {
+                cap: std::time::Duration::from_secs(60),
+                peak_memory: 300.0,
+            },
         }]);
         assert!(
             capped.contains("| 100 ms | not done in 60 s | > 600.0× |"),
+            "{capped}"
+        );
+        assert!(
+            capped.contains("| 40 MiB | ≥ 300 MiB by then | ≥ 7.5× |"),
             "{capped}"
         );
     }

@@ -12,7 +12,7 @@ use fieldbook_shared::DocumentId;
 
 use crate::conn::{Conn, Traffic};
 use crate::replica::{draft, listed_entries, new_doc_id, root_listing, Replica, Replicas};
-use crate::report::{quantile, Figure};
+use crate::report::{quantile, Figure, PEAK_MEMORY};
 use crate::target::{Login, MemoryPeak, Target};
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -71,7 +71,7 @@ pub async fn morning_sync(
     Ok(vec![
         Figure::new("time to converge", ms(elapsed), "ms"),
         Figure::new("server CPU time", ms(target.cpu() - cpu_before), "ms"),
-        Figure::new("server peak memory", peak as f64 / MIB, "MiB"),
+        Figure::new(PEAK_MEMORY, peak as f64 / MIB, "MiB"),
         Figure::new("messages", traffic.messages() as f64, ""),
         Figure::new("bytes moved", traffic.bytes() as f64 / MIB, "MiB"),
     ])
