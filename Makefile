@@ -1,7 +1,7 @@
 # Fieldbook's two everyday commands, plus benchmarks. See README.md.
 # Every target installs what it needs, so each works on a fresh machine.
 
-.PHONY: run test test-rust test-interop test-pwa pwa lint bench bench-server bench-pwa chromium speech-deps speech-test-deps bench-speech
+.PHONY: run test test-rust test-interop test-pwa pwa lint bench bench-build bench-server bench-pwa chromium speech-deps speech-test-deps bench-speech
 
 CARGO ?= cargo
 
@@ -56,8 +56,12 @@ speech-test-deps: speech-deps
 ## server, side by side in one table; then the PWA's size and start-up time
 bench: bench-server bench-pwa bench-speech
 
-bench-server: speech-deps
-	$(CARGO) build --release -p fieldbook-server -p fieldbook-bench
+## One release build for every benchmark: built apart, the packages unify
+## their dependencies' features differently and the server is built twice.
+bench-build: speech-deps
+	$(CARGO) build --release -p fieldbook-server -p fieldbook-bench --bins --examples
+
+bench-server: bench-build
 	cd bench/reference && npm ci --no-audit --no-fund
 	./target/release/fieldbook-bench all
 
@@ -65,8 +69,7 @@ bench-server: speech-deps
 ## transcriptions at once (the test model on the Chromium fixture)
 SPEECH_BENCH = ./target/release/examples/speech_bench --model ../shared/models/ggml-tiny.en.bin \
 	--file ../shared/fixtures/audio/chromium156_mediarecorder_librivox0870.webm --rounds 2
-bench-speech: speech-deps
-	$(CARGO) build --release -p fieldbook-server --example speech_bench
+bench-speech: bench-build
 	$(SPEECH_BENCH) --concurrency 1 --header
 	$(SPEECH_BENCH) --concurrency 2
 	$(SPEECH_BENCH) --concurrency 4
@@ -75,8 +78,7 @@ bench-speech: speech-deps
 
 ## The app is served by the release server, as deployed: the debug build's
 ## slower sync work after each opening spilled into the next.
-bench-pwa: chromium pwa speech-deps
-	$(CARGO) build --release -p fieldbook-server
+bench-pwa: chromium pwa bench-build
 	cd pwa && FIELDBOOK_BIN=$(CURDIR)/target/release/fieldbook npm run bench
 
 ## Check the deployment files (deploy/): `docker compose config` accepts the
