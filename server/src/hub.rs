@@ -861,6 +861,22 @@ mod tests {
         }
     }
 
+    /// A hub over `store` with the device "phone" connected.
+    async fn hub_with_phone(
+        store: Arc<dyn Store>,
+        idle_timeout: Duration,
+    ) -> (
+        Hub,
+        PeerInfo,
+        tokio::sync::mpsc::UnboundedReceiver<Outbound>,
+    ) {
+        let hub = Hub::new(store, Arc::default(), "server".into(), idle_timeout);
+        let phone = peer("phone", 1);
+        let (tx, inbox) = tokio::sync::mpsc::unbounded_channel();
+        hub.register_peer(phone.clone(), tx).await.unwrap();
+        (hub, phone, inbox)
+    }
+
     /// Runs the sync protocol between a device's `doc` and the hub until
     /// neither has anything more to say.
     async fn sync_fully(
@@ -891,15 +907,8 @@ mod tests {
 
     #[tokio::test]
     async fn documents_every_device_has_are_unloaded_and_busy_ones_once_idle() {
-        let hub = Hub::new(
-            Arc::new(MemoryStore::new()),
-            Arc::default(),
-            "server".into(),
-            Duration::from_millis(300),
-        );
-        let phone = peer("phone", 1);
-        let (tx, mut inbox) = tokio::sync::mpsc::unbounded_channel();
-        hub.register_peer(phone.clone(), tx).await.unwrap();
+        let (hub, phone, mut inbox) =
+            hub_with_phone(Arc::new(MemoryStore::new()), Duration::from_millis(300)).await;
         let doc_id = DocumentId::from_bytes([5; 16]);
         let (mut doc, mut state) = (Automerge::new(), sync::State::new());
         let edit = |doc: &mut Automerge, text: &str| {
@@ -947,15 +956,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_panic_in_automerge_costs_only_that_peers_sync_state() {
-        let hub = Hub::new(
-            Arc::new(MemoryStore::new()),
-            Arc::default(),
-            "server".into(),
-            Duration::from_secs(60),
-        );
-        let phone = peer("phone", 1);
-        let (tx, mut inbox) = tokio::sync::mpsc::unbounded_channel();
-        hub.register_peer(phone.clone(), tx).await.unwrap();
+        let (hub, _phone, mut inbox) =
+            hub_with_phone(Arc::new(MemoryStore::new()), Duration::from_secs(60)).await;
         let mut doc = Automerge::new();
         let mut tx = doc.transaction();
         tx.put(automerge::ROOT, "title", "notes").unwrap();
@@ -986,15 +988,7 @@ mod tests {
     #[tokio::test]
     async fn a_change_that_never_reached_the_disk_is_never_acknowledged() {
         let disk = Arc::new(FlakyDisk::default());
-        let hub = Hub::new(
-            disk.clone(),
-            Arc::default(),
-            "server".into(),
-            Duration::from_secs(60),
-        );
-        let phone = peer("phone", 1);
-        let (tx, mut inbox) = tokio::sync::mpsc::unbounded_channel();
-        hub.register_peer(phone.clone(), tx).await.unwrap();
+        let (hub, phone, mut inbox) = hub_with_phone(disk.clone(), Duration::from_secs(60)).await;
         let doc_id = DocumentId::from_bytes([7; 16]);
 
         let mut doc = Automerge::new();
