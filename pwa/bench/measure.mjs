@@ -12,8 +12,8 @@ const RUNS = Number(process.env.RUNS ?? 9);
 const THROTTLE = 4;
 // Each opening starts once the previous page has gone: opened back to back,
 // the closing page's shutdown (its IndexedDB connections, its renderer)
-// shared the 2 cores with the next start and put 1-1.4 s runs among 300 ms
-// ones (BENCHMARKS.md). A user opens the app long after it last closed.
+// shared the 2 cores with the next start and put runs of over a second among
+// 300 ms ones (BENCHMARKS.md). A user opens the app long after it last closed.
 const PAUSE_MS = Number(process.env.PAUSE_MS ?? 3000);
 
 /** Every JS and CSS file of the build, marking those index.html loads
