@@ -75,9 +75,7 @@ struct PeerEntry {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Access {
-    /// Not read from the store yet; or unloaded once every subscriber had
-    /// all of it, in which case their sync states are kept (see
-    /// `Hub::release_idle`) and the next use reads it again.
+    /// Not read from the store yet.
     Unloaded,
     /// No stored document: the first user to send changes claims it.
     Unknown,
@@ -153,7 +151,6 @@ impl DocState {
         };
         if loaded.persisted.holds(&heads) && self.subscribers.values().all(|sub| has_all(&sub.sync))
         {
-            self.access = Access::Unloaded;
             self.loaded = None;
             self.unloaded_at = Some(now);
         }
@@ -327,9 +324,7 @@ impl Hub {
                     self.send_unavailable(&waiter, doc_id);
                 }
             }
-            // A subscribed document is owned, or unloaded after being owned.
-            let owned = matches!(state.access, Access::Owned(_) | Access::Unloaded);
-            if let (Some(storage_id), true) = (&info.storage_id, owned) {
+            if let (Some(storage_id), Access::Owned(_)) = (&info.storage_id, &state.access) {
                 if let Err(err) = self
                     .docs
                     .save_sync_state(&doc_id, storage_id, &subscriber.sync)
@@ -549,7 +544,9 @@ impl Hub {
             subscribers,
             ..
         } = &mut *state;
-        let Loaded { doc, persisted, .. } = &mut **loaded.get_or_insert_with(Box::default);
+        let Loaded { doc, persisted, .. } = loaded
+            .as_deref_mut()
+            .expect("lock_if_owned loads an owned document");
         let mut tx = doc.transaction();
         change(&mut tx);
         tx.commit();
@@ -689,27 +686,28 @@ impl Hub {
         live
     }
 
+    /// Reads who owns the document, if not known yet, and the contents of
+    /// an owned one that is not loaded.
     fn ensure_loaded(&self, doc_id: DocumentId, state: &mut DocState) -> Result<(), DocStoreError> {
-        if state.access != Access::Unloaded {
-            return Ok(());
+        if state.access == Access::Unloaded {
+            state.access = match self.docs.record(&doc_id)? {
+                DocRecord::Unknown => Access::Unknown,
+                DocRecord::Deleted { .. } => Access::Deleted,
+                DocRecord::Owned { owner } => Access::Owned(owner),
+            };
         }
-        state.access = match self.docs.record(&doc_id)? {
-            DocRecord::Unknown => Access::Unknown,
-            DocRecord::Deleted { .. } => Access::Deleted,
-            DocRecord::Owned { owner } => {
-                let (doc, persisted) = self.docs.load(&doc_id)?;
-                let unload_after = self.unload_after().as_millis() as u64;
-                let busy = state
-                    .unloaded_at
-                    .is_some_and(|at| self.elapsed_millis().saturating_sub(at) < unload_after);
-                state.loaded = Some(Box::new(Loaded {
-                    doc,
-                    persisted,
-                    busy,
-                }));
-                Access::Owned(owner)
-            }
-        };
+        if matches!(state.access, Access::Owned(_)) && state.loaded.is_none() {
+            let (doc, persisted) = self.docs.load(&doc_id)?;
+            let unload_after = self.unload_after().as_millis() as u64;
+            let busy = state
+                .unloaded_at
+                .is_some_and(|at| self.elapsed_millis().saturating_sub(at) < unload_after);
+            state.loaded = Some(Box::new(Loaded {
+                doc,
+                persisted,
+                busy,
+            }));
+        }
         Ok(())
     }
 

@@ -148,7 +148,9 @@ impl App {
         while metrics.connections.load(Relaxed) > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        // Awaited, so its handle on the database is gone when this returns.
         releaser.abort();
+        let _ = releaser.await;
         // Stops with the shutdown signal; a job cut short stays
         // `transcribing` in its record and starts over at the next start.
         let _ = transcription.await;
