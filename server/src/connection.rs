@@ -58,6 +58,8 @@ pub enum Refusal {
     JoinTimeout,
     #[error("invalid peer ID")]
     InvalidPeerId,
+    #[error("that peer ID is the server's own; choose another")]
+    ServerPeerId,
     #[error("unsupported protocol version; this server speaks version {PROTOCOL_V1}")]
     UnsupportedVersion,
     #[error("{0}")]
@@ -76,7 +78,9 @@ impl Refusal {
     fn close_code(&self) -> u16 {
         match self {
             Refusal::TooLarge(..) => CLOSE_TOO_BIG,
-            Refusal::PeerIdTaken(_) | Refusal::SenderMismatch => CLOSE_POLICY,
+            Refusal::PeerIdTaken(_) | Refusal::ServerPeerId | Refusal::SenderMismatch => {
+                CLOSE_POLICY
+            }
             Refusal::Sync(SyncError::Storage(_)) => CLOSE_SERVER_ERROR,
             _ => CLOSE_PROTOCOL_ERROR,
         }
@@ -199,6 +203,11 @@ impl Connection {
         };
         if !valid_peer_id(&sender_id) {
             return Err(Refusal::InvalidPeerId);
+        }
+        // Messages from a peer with the server's ID would look like the
+        // server's own to anything that reads senderId.
+        if sender_id == self.ctx.hub.server_peer_id() {
+            return Err(Refusal::ServerPeerId);
         }
         let info = PeerInfo {
             peer_id: sender_id,

@@ -49,6 +49,25 @@ pub struct PeerInfo {
     pub storage_id: Option<String>,
 }
 
+/// A peer ID within one user's devices. Clients choose their peer IDs, so
+/// two users' devices may well give the same one (by chance, or because one
+/// copies the other's): keyed by user, neither can displace, silence or
+/// lock out the other.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PeerKey {
+    pub user_id: String,
+    pub peer_id: PeerId,
+}
+
+impl PeerInfo {
+    pub fn key(&self) -> PeerKey {
+        PeerKey {
+            user_id: self.user_id.clone(),
+            peer_id: self.peer_id.clone(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("the sync message could not be read")]
@@ -64,7 +83,7 @@ pub struct DocumentCounts {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("that peer ID is in use by another device")]
+#[error("that peer ID is in use by another of your devices")]
 pub struct PeerIdTaken;
 
 struct PeerEntry {
@@ -111,11 +130,11 @@ struct DocState {
     /// When it was last unloaded for every subscriber having all of it
     /// (milliseconds since the hub started).
     unloaded_at: Option<u64>,
-    subscribers: HashMap<PeerId, Subscriber>,
+    subscribers: HashMap<PeerKey, Subscriber>,
     /// Peers that asked for the document before it existed here. If their
     /// own user then creates it (another device's changes arrive), they get
     /// it at once, as automerge-repo's own server would; nobody else does.
-    waiters: HashMap<PeerId, PeerInfo>,
+    waiters: HashMap<PeerKey, PeerInfo>,
 }
 
 impl DocState {
@@ -184,10 +203,10 @@ pub struct Hub {
     started: Instant,
     idle_timeout: Duration,
     next_conn_id: AtomicU64,
-    peers: Mutex<HashMap<PeerId, PeerEntry>>,
+    peers: Mutex<HashMap<PeerKey, PeerEntry>>,
     live: Mutex<HashMap<DocumentId, Arc<LiveDoc>>>,
     /// Highest ephemeral `count` seen per (sender, session), to drop repeats.
-    ephemeral_seen: Mutex<HashMap<(PeerId, String), u64>>,
+    ephemeral_seen: Mutex<HashMap<(PeerKey, String), u64>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -247,9 +266,10 @@ impl Hub {
         }
     }
 
-    /// Binds `info.peer_id` to this connection. The same device reconnecting
-    /// replaces its old connection (whose sync state is reset); another device
-    /// can never take a peer ID that is in use.
+    /// Binds `info.peer_id` to this connection, among its user's peers. The
+    /// same device reconnecting replaces its old connection (whose sync state
+    /// is reset); another device of the same user can never take a peer ID
+    /// that is in use, and other users' peer IDs are not seen at all.
     pub async fn register_peer(
         &self,
         info: PeerInfo,
@@ -257,7 +277,7 @@ impl Hub {
     ) -> Result<(), PeerIdTaken> {
         let replaced = {
             let mut peers = lock(&self.peers);
-            if let Some(existing) = peers.get(&info.peer_id) {
+            if let Some(existing) = peers.get(&info.key()) {
                 if existing.info.device_id != info.device_id {
                     return Err(PeerIdTaken);
                 }
@@ -267,7 +287,7 @@ impl Hub {
                 tx,
                 docs: HashSet::new(),
             };
-            peers.insert(info.peer_id.clone(), entry)
+            peers.insert(info.key(), entry)
         };
         if let Some(old) = replaced {
             let _ = old.tx.send(Outbound::Close("replaced by a new connection"));
@@ -281,18 +301,21 @@ impl Hub {
     pub async fn unregister_peer(&self, info: &PeerInfo) {
         let removed = {
             let mut peers = lock(&self.peers);
-            match peers.get(&info.peer_id) {
-                Some(entry) if entry.info.conn_id == info.conn_id => peers.remove(&info.peer_id),
+            let key = info.key();
+            match peers.get(&key) {
+                Some(entry) if entry.info.conn_id == info.conn_id => peers.remove(&key),
                 _ => None,
             }
         };
         if let Some(entry) = removed {
             self.forget_peer_docs(&entry.info, entry.docs).await;
-            lock(&self.ephemeral_seen).retain(|(sender, _), _| *sender != info.peer_id);
+            let key = info.key();
+            lock(&self.ephemeral_seen).retain(|(sender, _), _| *sender != key);
         }
     }
 
     async fn forget_peer_docs(&self, info: &PeerInfo, docs: HashSet<DocumentId>) {
+        let key = info.key();
         for doc_id in docs {
             let Some(live) = lock(&self.live).get(&doc_id).cloned() else {
                 continue;
@@ -300,22 +323,19 @@ impl Hub {
             let mut state = live.state.lock().await;
             if state
                 .waiters
-                .get(&info.peer_id)
+                .get(&key)
                 .is_some_and(|waiter| waiter.conn_id == info.conn_id)
             {
-                state.waiters.remove(&info.peer_id);
+                state.waiters.remove(&key);
             }
             let is_this_connection = state
                 .subscribers
-                .get(&info.peer_id)
+                .get(&key)
                 .is_some_and(|sub| sub.conn_id == info.conn_id);
             if !is_this_connection {
                 continue;
             }
-            let subscriber = state
-                .subscribers
-                .remove(&info.peer_id)
-                .expect("checked above");
+            let subscriber = state.subscribers.remove(&key).expect("checked above");
             if matches!(state.access, Access::Pending(_)) && state.subscribers.is_empty() {
                 // The device creating it left before sending any change:
                 // those waiting for it will not get it after all.
@@ -378,7 +398,7 @@ impl Hub {
         if !allowed {
             let waits = is_request && matches!(state.access, Access::Unknown | Access::Pending(_));
             if waits {
-                state.waiters.insert(peer.peer_id.clone(), peer.clone());
+                state.waiters.insert(peer.key(), peer.clone());
                 self.subscribe(peer, doc_id);
             }
             // Another device of the same user is uploading it right now: say
@@ -407,7 +427,7 @@ impl Hub {
         // A document new to the server starts empty here.
         let Loaded { doc, persisted, .. } = &mut **loaded.get_or_insert_with(Box::default);
         let subscriber = subscribers
-            .entry(peer.peer_id.clone())
+            .entry(peer.key())
             .or_insert_with(|| self.new_subscriber(peer, doc_id));
         if subscriber.conn_id != peer.conn_id {
             *subscriber = self.new_subscriber(peer, doc_id);
@@ -438,9 +458,9 @@ impl Hub {
                     self.send_unavailable(peer, doc_id);
                     return Ok(());
                 }
-                for (peer_id, waiter) in waiters.drain() {
+                for (key, waiter) in waiters.drain() {
                     if waiter.user_id == claimant {
-                        subscribers.insert(peer_id, self.new_subscriber(&waiter, doc_id));
+                        subscribers.insert(key, self.new_subscriber(&waiter, doc_id));
                     }
                 }
                 *access = Access::Owned(claimant);
@@ -455,11 +475,12 @@ impl Hub {
         }
         // Answer the sender; if the document changed, bring every other
         // subscriber up to date too. All of this happens after the flush.
-        for (peer_id, subscriber) in subscribers.iter_mut() {
-            if !changed && *peer_id != peer.peer_id {
+        let sender = peer.key();
+        for (key, subscriber) in subscribers.iter_mut() {
+            if !changed && *key != sender {
                 continue;
             }
-            self.send_sync(doc_id, doc, peer_id, subscriber);
+            self.send_sync(doc_id, doc, key, subscriber);
         }
         // Once every device has it, a document is unloaded at once (the
         // drafts a device uploads on coming online), unless it is busy.
@@ -486,7 +507,7 @@ impl Hub {
         };
         {
             let mut seen = lock(&self.ephemeral_seen);
-            let key = (peer.peer_id.clone(), session_id.clone());
+            let key = (peer.key(), session_id.clone());
             if seen.get(&key).is_some_and(|last| count <= last) {
                 return;
             }
@@ -514,15 +535,16 @@ impl Hub {
         let Some(state) = state else {
             return;
         };
-        for (peer_id, subscriber) in &state.subscribers {
-            if *peer_id == peer.peer_id {
+        let sender = peer.key();
+        for (key, subscriber) in &state.subscribers {
+            if *key == sender {
                 continue;
             }
             let mut relayed = message.clone();
             if let Message::Ephemeral { target_id, .. } = &mut relayed {
-                target_id.clone_from(peer_id);
+                target_id.clone_from(&key.peer_id);
             }
-            self.send_to(peer_id, subscriber.conn_id, relayed);
+            self.send_to(key, subscriber.conn_id, relayed);
         }
     }
 
@@ -554,8 +576,8 @@ impl Hub {
             state.forget();
             return Err(err);
         }
-        for (peer_id, subscriber) in subscribers.iter_mut() {
-            self.send_sync(doc_id, doc, peer_id, subscriber);
+        for (key, subscriber) in subscribers.iter_mut() {
+            self.send_sync(doc_id, doc, key, subscriber);
         }
         drop(state);
         self.touch(&live);
@@ -578,13 +600,13 @@ impl Hub {
         self.flush().await?;
         state.access = Access::Deleted;
         state.loaded = None;
-        for (peer_id, subscriber) in state.subscribers.drain() {
+        for (key, subscriber) in state.subscribers.drain() {
             self.send_to(
-                &peer_id,
+                &key,
                 subscriber.conn_id,
                 Message::DocUnavailable {
                     sender_id: self.server_peer_id.clone(),
-                    target_id: peer_id.clone(),
+                    target_id: key.peer_id.clone(),
                     document_id: doc_id,
                 },
             );
@@ -724,19 +746,19 @@ impl Hub {
     }
 
     fn subscribe(&self, peer: &PeerInfo, doc_id: DocumentId) {
-        if let Some(entry) = lock(&self.peers).get_mut(&peer.peer_id) {
+        if let Some(entry) = lock(&self.peers).get_mut(&peer.key()) {
             if entry.info.conn_id == peer.conn_id {
                 entry.docs.insert(doc_id);
             }
         }
     }
 
-    /// Sends `peer_id` whatever the sync protocol says it needs next, if anything.
+    /// Sends the peer whatever the sync protocol says it needs next, if anything.
     fn send_sync(
         &self,
         doc_id: DocumentId,
         doc: &Automerge,
-        peer_id: &str,
+        peer: &PeerKey,
         subscriber: &mut Subscriber,
     ) {
         // The sync state holds what the peer said it has; if automerge
@@ -751,11 +773,11 @@ impl Hub {
         });
         if let Some(message) = generated {
             self.send_to(
-                peer_id,
+                peer,
                 subscriber.conn_id,
                 Message::Sync {
                     sender_id: self.server_peer_id.clone(),
-                    target_id: peer_id.to_owned(),
+                    target_id: peer.peer_id.clone(),
                     document_id: doc_id,
                     data: message.encode(),
                 },
@@ -765,7 +787,7 @@ impl Hub {
 
     fn send_unavailable(&self, peer: &PeerInfo, doc_id: DocumentId) {
         self.send_to(
-            &peer.peer_id,
+            &peer.key(),
             peer.conn_id,
             Message::DocUnavailable {
                 sender_id: self.server_peer_id.clone(),
@@ -775,10 +797,10 @@ impl Hub {
         );
     }
 
-    /// Queues `message` for the given connection of `peer_id`, if it is
-    /// still the one registered under that ID.
-    fn send_to(&self, peer_id: &str, conn_id: u64, message: Message) {
-        if let Some(entry) = lock(&self.peers).get(peer_id) {
+    /// Queues `message` for the given connection of `peer`, if it is still
+    /// the one registered under that ID.
+    fn send_to(&self, peer: &PeerKey, conn_id: u64, message: Message) {
+        if let Some(entry) = lock(&self.peers).get(peer) {
             if entry.info.conn_id == conn_id {
                 let _ = entry.tx.send(Outbound::Send(message));
             }
@@ -953,8 +975,54 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_peer_id_held_by_another_user_blocks_and_reaches_nobody() {
+        let hub = Hub::new(
+            Arc::new(MemoryStore::new()),
+            Arc::default(),
+            "server".into(),
+            Duration::from_secs(60),
+        );
+        let owner = peer("phone", 1);
+        let squatter = PeerInfo {
+            user_id: "someone else".into(),
+            device_id: "their device".into(),
+            ..peer("phone", 2)
+        };
+        let (tx, mut squatter_inbox) = tokio::sync::mpsc::unbounded_channel();
+        hub.register_peer(squatter.clone(), tx).await.unwrap();
+        let (tx, mut owner_inbox) = tokio::sync::mpsc::unbounded_channel();
+        hub.register_peer(owner.clone(), tx).await.unwrap();
+
+        let doc_id = DocumentId::from_bytes([3; 16]);
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        tx.put(automerge::ROOT, "title", "the owner's").unwrap();
+        tx.commit();
+        let mut state = sync::State::new();
+        sync_fully(
+            &hub,
+            &owner,
+            &mut owner_inbox,
+            doc_id,
+            (&mut doc, &mut state),
+        )
+        .await;
+        assert!(
+            squatter_inbox.try_recv().is_err(),
+            "nothing of the owner's reached the other user's device, nor closed it"
+        );
+        // A second device of the owner's with that peer ID is still refused.
+        let (tx, _) = tokio::sync::mpsc::unbounded_channel();
+        let twin = PeerInfo {
+            device_id: "owner's laptop".into(),
+            ..peer("phone", 3)
+        };
+        assert!(hub.register_peer(twin, tx).await.is_err());
+    }
+
+    #[tokio::test]
     async fn a_panic_in_automerge_costs_only_that_peers_sync_state() {
-        let (hub, _phone, mut inbox) =
+        let (hub, phone, mut inbox) =
             hub_with_phone(Arc::new(MemoryStore::new()), Duration::from_secs(60)).await;
         let mut doc = Automerge::new();
         let mut tx = doc.transaction();
@@ -974,11 +1042,11 @@ mod tests {
             bloom: sync::BloomFilter::try_from(&[1u8, 0, 7][..]).unwrap(),
         }]);
         let doc_id = DocumentId::from_bytes([9; 16]);
-        hub.send_sync(doc_id, &doc, "phone", &mut subscriber);
+        hub.send_sync(doc_id, &doc, &phone.key(), &mut subscriber);
         assert!(subscriber.sync.their_have.is_none(), "started afresh");
         assert!(inbox.try_recv().is_err(), "nothing sent");
         // The next answer is an ordinary one.
-        hub.send_sync(doc_id, &doc, "phone", &mut subscriber);
+        hub.send_sync(doc_id, &doc, &phone.key(), &mut subscriber);
         let offer = sync::Message::decode(&sync_data(inbox.try_recv().unwrap())).unwrap();
         assert_eq!(offer.heads, doc.get_heads());
     }

@@ -18,6 +18,7 @@ pub mod doc_store;
 pub mod group_flush;
 pub mod hub;
 pub mod keys;
+pub mod logging;
 pub mod metrics;
 pub mod passwords;
 pub mod rate_limit;

@@ -87,12 +87,7 @@ struct ServeArgs {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    fieldbook_server::logging::init();
     match cli.command {
         Command::Serve(args) => serve(*args),
         Command::CheckText { file } => check_text(&file),

@@ -7,6 +7,7 @@ mod bystander;
 mod cbor;
 mod fuzz;
 mod http;
+mod logs;
 mod sockets;
 
 use crate::support::sim::seed_from_env;

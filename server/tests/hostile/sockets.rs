@@ -151,6 +151,20 @@ async fn hostile_sync_messages_close_only_the_attackers_connection() {
     join_floods(&server, &token, &scene).await;
     bystander.still_syncing_after("join floods").await;
 
+    // Joining with the bystander's peer ID is another user's business: it
+    // is accepted, and the bystander neither notices nor leaks anything.
+    let mut squatter = Peer::join(&server, &token, BYSTANDER_PEER).await;
+    bystander
+        .still_syncing_after("another user joining with its peer ID")
+        .await;
+    let ask = squatter.request_message(scene.victim, scene.offer.clone());
+    squatter.send(&ask).await;
+    match recv_checked(&mut squatter, &scene, "squatting").await {
+        Some(Message::DocUnavailable { document_id, .. }) if document_id == scene.victim => {}
+        other => panic!("squatting: expected doc-unavailable, got {other:?}"),
+    }
+    drop(squatter);
+
     // The server still serves the attacker's own document, with every
     // change it had (mutated payloads that stayed valid may have added some).
     let mut honest = Peer::join(&server, &token, "mallory-laptop").await;
@@ -167,7 +181,7 @@ async fn hostile_sync_messages_close_only_the_attackers_connection() {
     println!(
         "hostile sync corpus: {tried} cases, each closed with an error, refused or harmless, \
          and join floods (1000 joins on one connection, 200 connections in a row with one \
-         peer ID, 200 at once); the bystander synced {rounds} rounds meanwhile and lost \
+         peer ID, 200 at once) and another user's device with its peer ID; the bystander synced {rounds} rounds meanwhile and lost \
          nothing ({:.1} s)",
         started.elapsed().as_secs_f64()
     );
@@ -835,9 +849,9 @@ fn hostile_joins(scene: &Scene) -> Vec<Case> {
         ),
         not_joined("an empty frame", vec![vec![]], Expect::Error("malformed")),
         not_joined(
-            "joining as the bystander's peer ID",
-            vec![join(BYSTANDER_PEER, &["1"])],
-            Expect::Error("in use by another device"),
+            "joining as the server's own peer ID",
+            vec![join(&scene.server_id, &["1"])],
+            Expect::Error("the server's own"),
         ),
         not_joined(
             "joining with version 0 only",

@@ -8,6 +8,7 @@
 mod csrf;
 mod endpoints;
 mod headers;
+mod logs;
 mod sessions;
 mod sync_access;
 

@@ -328,3 +328,110 @@ async fn a_device_revoked_while_connected_can_send_nothing_more() {
     );
     server.stop().await;
 }
+
+/// Peer IDs are the client's choice, so another user may give the same
+/// one, by chance or on purpose: it must never lock the owner's device out,
+/// displace it, or hear anything of the owner's.
+#[tokio::test]
+async fn a_peer_id_held_by_another_user_locks_nobody_out() {
+    let server = TestServer::start().await;
+    let (_, owner) = account_and_session(&server, "victim@example.org").await;
+    let (_, squatter) = account_and_session(&server, "squatter@example.org").await;
+    const ID: &str = "the-victims-phone";
+
+    let mut phone = Peer::join(&server, &owner.token, ID).await;
+    let entry = random_doc_id();
+    let mut replica = Replica::new(entry, crate::doc_with_text("title", "Confidential"));
+    assert_eq!(
+        replica.sync_until(&mut phone, |_| true).await,
+        Outcome::Synced
+    );
+
+    // While the owner's phone is connected, another user joins with its ID:
+    // accepted, and neither connection is closed or sent the other's data.
+    let mut squat = Peer::join(&server, &squatter.token, ID).await;
+    let heard = answers_until_sentinel(&mut phone)
+        .await
+        .expect("the owner's phone is still connected");
+    assert!(heard.is_empty(), "the owner's phone was sent {heard:?}");
+
+    // The phone goes offline; the squatter keeps the ID. The phone comes
+    // back with it and syncs as before.
+    drop(phone);
+    let mut phone = Peer::join(&server, &owner.token, ID).await;
+    let mut back = Replica::empty(entry);
+    back.sync_until(&mut phone, |doc| crate::text_of(doc, "title").is_some())
+        .await;
+    assert_eq!(back.doc.get_heads(), replica.doc.get_heads());
+
+    // A live edit on the owner's other device reaches the phone, and only it.
+    let mut laptop = Peer::join(&server, &owner.token, "the-victims-laptop").await;
+    let mut edited = Replica::empty(entry);
+    edited
+        .sync_until(&mut laptop, |doc| crate::text_of(doc, "title").is_some())
+        .await;
+    {
+        use automerge::transaction::Transactable;
+        let mut tx = edited.doc.transaction();
+        let (_, title) = automerge::ReadDoc::get(&tx, automerge::ROOT, "title")
+            .unwrap()
+            .unwrap();
+        tx.splice_text(&title, 0, 0, "Edited: ").unwrap();
+        tx.commit();
+    }
+    edited.sync_until(&mut laptop, |_| true).await;
+    back.sync_until(&mut phone, |doc| {
+        crate::text_of(doc, "title").as_deref() == Some("Edited: Confidential")
+    })
+    .await;
+    let heard = answers_until_sentinel(&mut squat)
+        .await
+        .expect("the squatter is not closed either");
+    assert_no_data_about(&heard, &[entry], "the squatter");
+    assert!(heard.is_empty(), "the squatter was sent {heard:?}");
+
+    // Another device of the same user is still refused the ID in use.
+    let laptop_session = login(&server, "victim@example.org").await;
+    let mut twin = join_unanswered(&server, &laptop_session.token, ID, &phone.server_id).await;
+    let error = twin.expect_error_and_close().await;
+    assert!(
+        error.contains("in use by another of your devices"),
+        "{error}"
+    );
+    server.stop().await;
+}
+
+/// Opens a socket and sends a `join` as `peer_id`, without waiting for the
+/// answer (which may be a refusal).
+async fn join_unanswered(server: &TestServer, token: &str, peer_id: &str, server_id: &str) -> Peer {
+    let mut socket = open_socket(server, token).await;
+    let join = Message::Join {
+        sender_id: peer_id.into(),
+        peer_metadata: PeerMetadata::default(),
+        supported_protocol_versions: vec!["1".into()],
+    };
+    socket
+        .send(Frame::Binary(wire_bytes(&join).into()))
+        .await
+        .unwrap();
+    Peer {
+        socket,
+        peer_id: peer_id.into(),
+        server_id: server_id.into(),
+        server_storage_id: None,
+    }
+}
+
+/// The server's peer ID is learnt from its `peer` message; a client that
+/// joins with it is refused, as any impersonation is.
+#[tokio::test]
+async fn joining_with_the_servers_own_peer_id_is_refused() {
+    let server = TestServer::start().await;
+    let (_, session) = account_and_session(&server, "mimic@example.org").await;
+    let first = Peer::join(&server, &session.token, "honest").await;
+    let mut mimic =
+        join_unanswered(&server, &session.token, &first.server_id, &first.server_id).await;
+    let error = mimic.expect_error_and_close().await;
+    assert!(error.contains("the server's own"), "{error}");
+    server.stop().await;
+}

@@ -104,6 +104,76 @@ impl TestServer {
     }
 }
 
+/// The real `fieldbook` binary on 127.0.0.1:0 with `RUST_LOG` as given,
+/// its log (stderr) written to a file, to be read whole once it stops.
+pub struct LoggedServer {
+    pub server: TestServer,
+    child: tokio::process::Child,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl LoggedServer {
+    pub async fn start(rust_log: &str) -> Self {
+        use tokio::io::AsyncBufReadExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("data");
+        let log = dir.path().join("server.log");
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&data_dir)
+            .env("RUST_LOG", rust_log)
+            .env_remove("FIELDBOOK_CONFIG")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(WAIT, lines.next_line())
+            .await
+            .expect("the server started in time")
+            .unwrap()
+            .expect("the server printed its address");
+        let addr = line
+            .strip_prefix("listening on http://")
+            .unwrap()
+            .parse()
+            .unwrap();
+        Self {
+            server: TestServer::external(addr, &data_dir),
+            child,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server as an operator would (SIGTERM, so its shutdown is
+    /// logged too) and returns everything it logged.
+    pub async fn stop(mut self) -> String {
+        let pid = self.child.id().unwrap().to_string();
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = tokio::time::timeout(WAIT, self.child.wait())
+            .await
+            .expect("the server stopped in time")
+            .unwrap();
+        assert!(status.success(), "the server exited with {status}");
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+/// Whether `log` holds `secret` as text or as the hex of its bytes (how
+/// libraries print payloads).
+pub fn log_holds(log: &str, secret: &str) -> bool {
+    let hex: String = secret.bytes().map(|b| format!("{b:02x}")).collect();
+    log.contains(secret) || log.to_ascii_lowercase().contains(&hex)
+}
+
 pub struct Account {
     pub email: String,
     pub user_id: String,

@@ -1,0 +1,82 @@
+//! Logs never hold note text, tokens or passwords, at any level an
+//! operator can set: the real binary runs with `RUST_LOG=trace` (every
+//! library's frame and payload dumps asked for) through a real sync, sign-in
+//! and sign-out, and the whole log is searched for each secret, as text and
+//! as hex.
+
+use automerge::transaction::Transactable;
+use automerge::ReadDoc;
+
+use super::*;
+
+const NOTE: &str = "Reflections after the Tuesday visit NOTE-7f3a";
+const EDIT: &str = "EDIT-typed-on-the-laptop-c91e";
+const WRONG_PASSWORD: &str = "not the password 4d2b";
+
+#[tokio::test]
+async fn nothing_secret_reaches_the_log_even_at_trace() {
+    let logged = LoggedServer::start("trace").await;
+    let server = &logged.server;
+    let (_, phone) = account_and_session(server, "log@example.org").await;
+    let laptop = login(server, "log@example.org").await;
+    let refused = login_response(server, "log@example.org", WRONG_PASSWORD, &[]).await;
+    assert_eq!(refused.status(), 401);
+
+    // The phone uploads a note; the laptop reads it back (from disk, as the
+    // server unloads what every device has) and edits it; the phone gets
+    // the edit pushed.
+    let entry = random_doc_id();
+    let mut phone_peer = Peer::join(server, &phone.token, "phone").await;
+    let mut on_phone = Replica::new(entry, crate::doc_with_text("notes", NOTE));
+    assert_eq!(
+        on_phone.sync_until(&mut phone_peer, |_| true).await,
+        Outcome::Synced
+    );
+    let mut laptop_peer = Peer::join(server, &laptop.token, "laptop").await;
+    let mut on_laptop = Replica::empty(entry);
+    on_laptop
+        .sync_until(&mut laptop_peer, |doc| {
+            crate::text_of(doc, "notes").is_some()
+        })
+        .await;
+    {
+        let mut tx = on_laptop.doc.transaction();
+        let (_, notes) = tx.get(automerge::ROOT, "notes").unwrap().unwrap();
+        tx.splice_text(&notes, 0, 0, EDIT).unwrap();
+        tx.commit();
+    }
+    on_laptop.sync_until(&mut laptop_peer, |_| true).await;
+    on_phone
+        .sync_until(&mut phone_peer, |doc| {
+            crate::text_of(doc, "notes").is_some_and(|text| text.starts_with(EDIT))
+        })
+        .await;
+
+    // The tokens in every place a client puts them.
+    for credential in Credential::both(&phone.token) {
+        assert_eq!(me_status(server, &credential).await, 200);
+    }
+    let signed_out = Credential::Bearer(laptop.token.clone())
+        .apply(client().post(server.url("/api/auth/logout")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), 204);
+    drop((phone_peer, laptop_peer));
+
+    let log = logged.stop().await;
+    assert!(
+        log.contains("sync peer joined") && log.contains("DEBUG"),
+        "our own debug lines are logged at trace: {log}"
+    );
+    for (what, secret) in [
+        ("note text", NOTE),
+        ("edited note text", EDIT),
+        ("password", PASSWORD),
+        ("wrong password", WRONG_PASSWORD),
+        ("phone's token", phone.token.as_str()),
+        ("laptop's token", laptop.token.as_str()),
+    ] {
+        assert!(!log_holds(&log, secret), "the log holds the {what}");
+    }
+}
