@@ -30,6 +30,10 @@ pub struct Config {
     pub audio_quota_bytes: u64,
     /// Audio is deleted this long after its transcript is done (None: kept).
     pub audio_retention: Option<Duration>,
+    /// Largest evidence file (certificate, slides, photo) accepted, in bytes.
+    pub evidence_max_bytes: u64,
+    /// Evidence files stored per user, in bytes.
+    pub evidence_quota_bytes: u64,
     /// Largest sync message accepted; larger ones close the connection.
     pub max_message_bytes: usize,
     /// How often the server pings each WebSocket; a peer that misses one
@@ -82,6 +86,8 @@ impl Default for Config {
             audio_max_bytes: 100 * 1024 * 1024,
             audio_quota_bytes: 1024 * 1024 * 1024,
             audio_retention: Some(Duration::from_secs(30 * 24 * 60 * 60)),
+            evidence_max_bytes: 50 * 1024 * 1024,
+            evidence_quota_bytes: 1024 * 1024 * 1024,
             max_message_bytes: 16 * 1024 * 1024,
             keepalive_interval: Duration::from_secs(20),
             doc_idle_timeout: Duration::from_secs(60),
@@ -198,6 +204,12 @@ pub struct Settings {
     /// [default: 30]
     #[arg(long, env = "FIELDBOOK_AUDIO_RETENTION_DAYS")]
     pub audio_retention_days: Option<u64>,
+    /// Largest evidence file accepted, in bytes [default: 52428800]
+    #[arg(long, env = "FIELDBOOK_EVIDENCE_MAX_BYTES")]
+    pub evidence_max_bytes: Option<u64>,
+    /// Evidence file storage per user, in bytes [default: 1073741824]
+    #[arg(long, env = "FIELDBOOK_EVIDENCE_QUOTA_BYTES")]
+    pub evidence_quota_bytes: Option<u64>,
     /// Largest sync message accepted, in bytes [default: 16777216]
     #[arg(long, env = "FIELDBOOK_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
@@ -263,6 +275,8 @@ impl Settings {
             audio_max_bytes: self.audio_max_bytes.or(lower.audio_max_bytes),
             audio_quota_bytes: self.audio_quota_bytes.or(lower.audio_quota_bytes),
             audio_retention_days: self.audio_retention_days.or(lower.audio_retention_days),
+            evidence_max_bytes: self.evidence_max_bytes.or(lower.evidence_max_bytes),
+            evidence_quota_bytes: self.evidence_quota_bytes.or(lower.evidence_quota_bytes),
             max_message_bytes: self.max_message_bytes.or(lower.max_message_bytes),
             keepalive_secs: self.keepalive_secs.or(lower.keepalive_secs),
             doc_idle_secs: self.doc_idle_secs.or(lower.doc_idle_secs),
@@ -296,6 +310,12 @@ impl Settings {
                 Some(days) => Some(Duration::from_secs(days.saturating_mul(24 * 60 * 60))),
                 None => defaults.audio_retention,
             },
+            evidence_max_bytes: self
+                .evidence_max_bytes
+                .unwrap_or(defaults.evidence_max_bytes),
+            evidence_quota_bytes: self
+                .evidence_quota_bytes
+                .unwrap_or(defaults.evidence_quota_bytes),
             max_message_bytes: self.max_message_bytes.unwrap_or(defaults.max_message_bytes),
             keepalive_interval: self
                 .keepalive_secs
@@ -353,6 +373,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 name: "audio_quota_bytes",
                 message: "audio_max_bytes must be at least 1 and audio_quota_bytes at least audio_max_bytes".into(),
+            });
+        }
+        if self.evidence_max_bytes == 0 || self.evidence_quota_bytes < self.evidence_max_bytes {
+            return Err(ConfigError::Invalid {
+                name: "evidence_quota_bytes",
+                message: "evidence_max_bytes must be at least 1 and evidence_quota_bytes at least evidence_max_bytes".into(),
             });
         }
         if self.keepalive_interval.is_zero() {

@@ -18,6 +18,8 @@
 //! | `user-doc/{userId}/{documentId}`      | empty (index of owned docs)    |
 //! | `audio/{userId}/{audioId}`            | recording and job record (JSON)|
 //! | `audio-data/{userId}/{audioId}/{off}` | recording bytes from offset    |
+//! | `evidence/{userId}/{evidenceId}`      | evidence file's record (JSON)  |
+//! | `evidence-data/{userId}/{id}/{off}`   | evidence bytes from offset     |
 
 use fieldbook_shared::DocumentId;
 
@@ -92,27 +94,45 @@ pub fn user_doc(user_id: &str, doc: &DocumentId) -> String {
     format!("user-doc/{user_id}/{doc}")
 }
 
-pub const AUDIO_PREFIX: &str = "audio/";
-
-pub fn user_audio(user_id: &str) -> String {
-    format!("audio/{user_id}/")
+/// Where one kind of uploaded file is kept (see `crate::uploads`): records
+/// under `{records}{userId}/{id}`, bytes under `{data}{userId}/{id}/{offset}`.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadKeys {
+    pub records: &'static str,
+    pub data: &'static str,
 }
 
-pub fn audio(user_id: &str, audio_id: &str) -> String {
-    format!("audio/{user_id}/{audio_id}")
-}
+pub const AUDIO: UploadKeys = UploadKeys {
+    records: "audio/",
+    data: "audio-data/",
+};
 
-pub fn user_audio_chunks(user_id: &str) -> String {
-    format!("audio-data/{user_id}/")
-}
+pub const EVIDENCE: UploadKeys = UploadKeys {
+    records: "evidence/",
+    data: "evidence-data/",
+};
 
-pub fn audio_chunks(user_id: &str, audio_id: &str) -> String {
-    format!("audio-data/{user_id}/{audio_id}/")
-}
+impl UploadKeys {
+    pub fn user_records(&self, user_id: &str) -> String {
+        format!("{}{user_id}/", self.records)
+    }
 
-/// Zero-padded so chunks sort by offset.
-pub fn audio_chunk(user_id: &str, audio_id: &str, offset: u64) -> String {
-    format!("audio-data/{user_id}/{audio_id}/{offset:016}")
+    pub fn record(&self, user_id: &str, id: &str) -> String {
+        format!("{}{user_id}/{id}", self.records)
+    }
+
+    pub fn user_chunks(&self, user_id: &str) -> String {
+        format!("{}{user_id}/", self.data)
+    }
+
+    pub fn chunks(&self, user_id: &str, id: &str) -> String {
+        format!("{}{user_id}/{id}/", self.data)
+    }
+
+    /// Zero-padded so chunks sort by offset.
+    pub fn chunk(&self, user_id: &str, id: &str, offset: u64) -> String {
+        format!("{}{user_id}/{id}/{offset:016}", self.data)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

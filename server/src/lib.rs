@@ -15,6 +15,7 @@ pub mod config;
 pub mod connection;
 pub mod deadlines;
 pub mod doc_store;
+pub mod evidence;
 pub mod group_flush;
 pub mod hub;
 pub mod keys;
@@ -24,6 +25,7 @@ pub mod passwords;
 pub mod rate_limit;
 pub mod speech;
 pub mod store;
+pub mod uploads;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -87,6 +89,13 @@ pub fn build(config: Config) -> Result<App, ServerError> {
         config.doc_idle_timeout,
     ));
     let transcription = Arc::new(transcription_service(&config, &store, &hub)?);
+    let evidence = Arc::new(evidence::Evidence {
+        store: evidence::EvidenceStore::new(store.clone()),
+        limits: evidence::Limits {
+            max_file_bytes: config.evidence_max_bytes,
+            quota_bytes: config.evidence_quota_bytes,
+        },
+    });
     let (stop, stopped) = watch::channel(false);
     let state = AppState {
         accounts: Arc::new(
@@ -104,6 +113,7 @@ pub fn build(config: Config) -> Result<App, ServerError> {
         storage_id: storage_id.into(),
         shutdown: stopped,
         transcription,
+        evidence,
     };
     Ok(App { state, stop, gate })
 }

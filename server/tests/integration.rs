@@ -6,6 +6,7 @@ mod audio;
 mod check_text;
 mod convergence;
 mod crash;
+mod evidence;
 mod hostile;
 mod security;
 mod support;

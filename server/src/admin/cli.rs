@@ -334,10 +334,12 @@ pub fn user(args: UserArgs) -> Result<(), AdminError> {
             let (done, via): (Deleted, _) =
                 runtime.block_on(ask(&data_dir, Request::Delete { user }))?;
             println!(
-                "deleted account {}: {} documents and {} devices purged, {}",
+                "deleted account {}: {} documents, {} devices, {} recordings and {} evidence files purged, {}",
                 done.id,
                 done.documents,
                 done.devices,
+                done.recordings,
+                done.evidence_files,
                 via.describe()
             );
         }
@@ -365,10 +367,12 @@ pub fn user(args: UserArgs) -> Result<(), AdminError> {
             }
             write_export(&export, &out)?;
             println!(
-                "exported {} ({}): {} documents into {}, {}",
+                "exported {} ({}): {} documents, {} recordings and {} evidence files into {}, {}",
                 export.account.email,
                 export.account.id,
                 export.documents.len(),
+                export.audio.len(),
+                export.evidence.len(),
                 out.display(),
                 via.describe()
             );
@@ -430,6 +434,10 @@ documents/ID.automerge
                   the same document with its whole editing history, in
                   Automerge's binary format (https://automerge.org), which any
                   Automerge library can open
+recordings.json   the voice recordings held on the server (which note each
+                  belongs to, type, size, SHA-256, transcript)
+evidence.json     the evidence files held on the server (certificates,
+                  slides, photos: name, type, size, SHA-256, which entry)
 
 The document named in account.json as rootDocUrl lists the entries; each
 other document is one entry or draft.
@@ -448,6 +456,14 @@ fn write_export(export: &Export, out: &Path) -> Result<(), AdminError> {
     });
     write(out.join("account.json"), &pretty(&account))?;
     write(out.join("README.txt"), EXPORT_README.as_bytes())?;
+    write(
+        out.join("recordings.json"),
+        &pretty(&serde_json::json!(export.audio)),
+    )?;
+    write(
+        out.join("evidence.json"),
+        &pretty(&serde_json::json!(export.evidence)),
+    )?;
     for doc in &export.documents {
         let binary = base64::engine::general_purpose::STANDARD
             .decode(&doc.automerge)

@@ -11,7 +11,8 @@
 //! Deleting purges: every document the user owns (data and sync states;
 //! a tombstone of the bare ID stays, so a stale device cannot bring one
 //! back), every device and token, the account record and the email.
-//! Their voice recordings (audio and transcription jobs) go too.
+//! Their voice recordings (audio and transcription jobs) and evidence
+//! files go too.
 
 use automerge::AutoSerde;
 use base64::Engine;
@@ -23,6 +24,7 @@ use crate::accounts::{normalise_email, User};
 use crate::doc_store::DocStore;
 use crate::keys;
 use crate::store::{Batch, Store};
+use crate::uploads;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,6 +66,10 @@ pub struct Export {
     /// audio itself is fetched through the API).
     #[serde(default)]
     pub audio: Vec<crate::audio::AudioRecord>,
+    /// Evidence files held on the server: metadata (the files themselves
+    /// are fetched through the API).
+    #[serde(default)]
+    pub evidence: Vec<crate::evidence::EvidenceRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +100,8 @@ pub struct Deleted {
     pub devices: usize,
     #[serde(default)]
     pub recordings: usize,
+    #[serde(default)]
+    pub evidence_files: usize,
 }
 
 /// One account as found by email or ID.
@@ -194,7 +202,8 @@ pub async fn delete(ctx: &Context, who: &str) -> Result<Deleted, AdminError> {
     for (key, _) in ctx.store.scan_prefix(keys::user_docs(&id).as_bytes())? {
         batch.delete(key);
     }
-    let recordings = crate::audio::purge_user(ctx.store.as_ref(), &id, &mut batch)?;
+    let recordings = uploads::purge_user(ctx.store.as_ref(), &keys::AUDIO, &id, &mut batch)?;
+    let evidence_files = uploads::purge_user(ctx.store.as_ref(), &keys::EVIDENCE, &id, &mut batch)?;
     batch.delete(keys::disabled_user(&id));
     batch.delete(keys::user(&id));
     let email_key = keys::email(&found.user.email);
@@ -209,6 +218,7 @@ pub async fn delete(ctx: &Context, who: &str) -> Result<Deleted, AdminError> {
         documents: docs.len(),
         devices,
         recordings,
+        evidence_files,
     })
 }
 
@@ -249,7 +259,9 @@ pub fn export(ctx: &Context, who: &str) -> Result<Export, AdminError> {
         device_list: devices,
         exported_at: crate::clock::now_rfc3339(),
         documents,
-        audio: crate::audio::user_records(ctx.store.as_ref(), &found.user.id)
+        audio: uploads::user_records(ctx.store.as_ref(), &found.user.id)
+            .map_err(|err| AdminError::Export(err.to_string()))?,
+        evidence: uploads::user_records(ctx.store.as_ref(), &found.user.id)
             .map_err(|err| AdminError::Export(err.to_string()))?,
     })
 }

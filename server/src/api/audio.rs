@@ -9,24 +9,19 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::Json;
-use fieldbook_shared::DocumentId;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::error::ApiJson;
 use super::session::CurrentDevice;
+use super::uploads::{
+    self, internal, megabytes, parse_sha256, refuse, require_own_document, Offset, Refusal, Reply,
+};
 use super::{ApiError, AppState};
-use crate::audio::{is_valid_audio_id, Appended, AudioRecord, AudioState, AudioStoreError};
-use crate::doc_store::{DocRecord, DocStore};
-
-/// Largest body of one `PUT /api/audio/{id}`.
-pub const MAX_PIECE_BYTES: usize = 1024 * 1024;
+use crate::audio::{is_valid_audio_id, AudioRecord, AudioState};
 
 const ACCEPTED_TYPES: [&str; 3] = ["audio/webm", "audio/mp4", "audio/ogg"];
-
-type Reply = Result<Response, Refusal>;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -37,11 +32,6 @@ pub struct Declare {
     mime_type: String,
     size: u64,
     sha256: String,
-}
-
-#[derive(Deserialize)]
-pub struct Offset {
-    offset: u64,
 }
 
 pub async fn declare(
@@ -64,14 +54,7 @@ pub async fn declare(
             "The recording must name the note it belongs to.",
         ));
     }
-    let sha256 = request.sha256.to_ascii_lowercase();
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "invalid_sha256",
-            "sha256 must be the file's SHA-256 as 64 hexadecimal digits.",
-        ));
-    }
+    let sha256 = parse_sha256(&request.sha256)?;
     if !is_accepted_type(&request.mime_type) {
         return Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -86,16 +69,7 @@ pub async fn declare(
             "The recording is empty.",
         ));
     }
-    let owned = DocumentId::parse(&request.document_id)
-        .ok()
-        .and_then(|doc| DocStore::new(state.store.clone()).record(&doc).ok());
-    if owned
-        != Some(DocRecord::Owned {
-            owner: user_id.clone(),
-        })
-    {
-        return Err(Refusal::Api(ApiError::NotFound));
-    }
+    require_own_document(&state, &user_id, &request.document_id)?;
     let service = &state.transcription;
     let limits = service.limits.clone();
     if request.size > limits.max_file_bytes {
@@ -169,55 +143,25 @@ pub async fn upload(
     offset: Result<Query<Offset>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Reply {
-    let Ok(Query(Offset { offset })) = offset else {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "invalid_offset",
-            "Say where this piece starts: ?offset=N.",
-        ));
-    };
-    let body = body.map_err(|_| {
-        refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "piece_too_large",
-            "Send the recording in pieces of at most 1 MiB.",
-        )
-    })?;
+    let piece = uploads::piece(offset, body)?;
     if !is_valid_audio_id(&audio_id) {
         return Err(Refusal::Api(ApiError::NotFound));
     }
     let service = &state.transcription;
-    let appended = service
-        .audio
-        .append(
-            &current.user.id,
-            &audio_id,
-            offset,
-            &body,
-            service.complete_state(),
-        )
-        .await
-        .map_err(internal)?;
-    match appended {
-        None => Err(Refusal::Api(ApiError::NotFound)),
-        Some(Appended::WrongOffset { received }) => Err(Refusal::WrongOffset { received }),
-        Some(Appended::Overflow) => Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "too_much_data",
-            "This piece goes past the size declared for the recording.",
-        )),
-        Some(Appended::HashMismatch(_)) => Err(refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "hash_mismatch",
-            "The recording arrived damaged (its checksum does not match). Send it again from the start.",
-        )),
-        Some(Appended::Stored(record)) => {
-            if record.state == AudioState::Queued && record.received == record.size {
-                service.enqueue(&record.user_id, &record.audio_id);
-            }
-            Ok(Json(record.status()).into_response())
-        }
+    let complete = service.complete_state();
+    let record = uploads::append(
+        &service.audio,
+        &current.user.id,
+        &audio_id,
+        piece,
+        |r| r.state = complete,
+        "recording",
+    )
+    .await?;
+    if record.state == AudioState::Queued && record.received == record.size {
+        service.enqueue(&record.user_id, &record.audio_id);
     }
+    Ok(Json(record.status()).into_response())
 }
 
 pub async fn show(
@@ -315,72 +259,6 @@ fn is_accepted_type(mime_type: &str) -> bool {
         .any(|accepted| essence.eq_ignore_ascii_case(accepted))
 }
 
-/// A size as people read it: 850 bytes, 12 KB, 3.4 MB.
-fn megabytes(bytes: u64) -> String {
-    match bytes {
-        0..1_000 => format!("{bytes} bytes"),
-        1_000..1_000_000 => format!("{:.0} KB", bytes as f64 / 1_000.0),
-        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
-    }
-}
-
-/// Why a request was refused; becomes the contract's error body.
-pub enum Refusal {
-    Api(ApiError),
-    Plain {
-        status: StatusCode,
-        code: &'static str,
-        message: String,
-    },
-    /// The client must resume from `received`, which the body carries.
-    WrongOffset {
-        received: u64,
-    },
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::Api(err) => err.into_response(),
-            Refusal::Plain {
-                status,
-                code,
-                message,
-            } => (
-                status,
-                Json(json!({ "error": { "code": code, "message": message } })),
-            )
-                .into_response(),
-            Refusal::WrongOffset { received } => (
-                StatusCode::CONFLICT,
-                Json(json!({
-                    "error": {
-                        "code": "wrong_offset",
-                        "message": format!(
-                            "The server has {received} bytes of this recording; continue from there."
-                        ),
-                        "received": received,
-                    },
-                    "received": received,
-                })),
-            )
-                .into_response(),
-        }
-    }
-}
-
-fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal::Plain {
-        status,
-        code,
-        message: message.into(),
-    }
-}
-
-fn internal(err: AudioStoreError) -> Refusal {
-    Refusal::Api(ApiError::Internal(err.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,12 +270,5 @@ mod tests {
         assert!(is_accepted_type("Audio/Ogg; codecs=\"opus\""));
         assert!(!is_accepted_type("audio/wav"));
         assert!(!is_accepted_type("video/webm2"));
-    }
-
-    #[test]
-    fn sizes_read_as_people_say_them() {
-        assert_eq!(megabytes(850), "850 bytes");
-        assert_eq!(megabytes(2_000), "2 KB");
-        assert_eq!(megabytes(104_857_600), "104.9 MB");
     }
 }

@@ -1,6 +1,7 @@
 //! Documents: deletion. Deleting removes the document's data on the server,
 //! leaves a tombstone so a stale device cannot bring it back, tells devices
-//! that have it open, and removes it from the user's root document list.
+//! that have it open, removes it from the user's root document list, and
+//! deletes the evidence files attached to it.
 
 use automerge::transaction::Transactable;
 use automerge::{ReadDoc, ROOT};
@@ -42,6 +43,11 @@ pub async fn delete(
             }
         })
         .await?;
+    state
+        .evidence
+        .delete_for_document(&current.user.id, &key)
+        .await
+        .map_err(|err| ApiError::Internal(err.to_string()))?;
     tracing::info!(user = %current.user.id, "document deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,12 +6,14 @@ pub mod client_addr;
 mod devices;
 mod documents;
 mod error;
+mod evidence;
 mod me;
 mod ops;
 mod origin_check;
 mod security_headers;
 mod session;
 mod sync;
+mod uploads;
 mod web_app;
 
 use std::sync::Arc;
@@ -46,6 +48,7 @@ pub struct AppState {
     pub storage_id: Arc<str>,
     pub shutdown: watch::Receiver<bool>,
     pub transcription: Arc<crate::audio::Transcription>,
+    pub evidence: Arc<crate::evidence::Evidence>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -63,10 +66,19 @@ pub fn router(state: AppState) -> Router {
             get(audio::show)
                 .put(audio::upload)
                 .delete(audio::delete)
-                .layer(DefaultBodyLimit::max(audio::MAX_PIECE_BYTES)),
+                .layer(DefaultBodyLimit::max(uploads::MAX_PIECE_BYTES)),
         )
         .route("/audio/{id}/file", get(audio::file))
         .route("/audio/{id}/retry", post(audio::retry))
+        .route("/evidence", post(evidence::declare))
+        .route(
+            "/evidence/{id}",
+            get(evidence::show)
+                .put(evidence::upload)
+                .delete(evidence::delete)
+                .layer(DefaultBodyLimit::max(uploads::MAX_PIECE_BYTES)),
+        )
+        .route("/evidence/{id}/file", get(evidence::file))
         .fallback(|| async { ApiError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES));
     Router::new()

@@ -4,15 +4,17 @@
 //! into the note as an Automerge change by the server.
 //!
 //! - `record`: one recording's metadata and job state (the HTTP contract's states).
-//! - `store`: records and bytes in the key-value store.
 //! - `worker`: the bounded pool of transcription jobs, resumed after a
 //!   restart, and the periodic sweep (retention; transcripts whose note had
 //!   not arrived yet).
+//!
+//! Records and bytes are kept by `crate::uploads`, as [`AudioStore`].
 
 pub mod record;
-pub mod store;
 pub mod worker;
 
 pub use record::{is_valid_audio_id, AudioRecord, AudioState, AudioStatus};
-pub use store::{purge_user, user_records, Appended, AudioStore, AudioStoreError};
 pub use worker::{Limits, Transcription};
+
+/// Recordings and their bytes.
+pub type AudioStore = crate::uploads::UploadStore<AudioRecord>;

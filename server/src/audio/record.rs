@@ -52,6 +52,31 @@ pub struct AudioStatus {
     pub error: Option<String>,
 }
 
+impl crate::uploads::Upload for AudioRecord {
+    const KEYS: crate::keys::UploadKeys = crate::keys::AUDIO;
+    fn user_id(&self) -> &str {
+        &self.user_id
+    }
+    fn id(&self) -> &str {
+        &self.audio_id
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+    fn sha256(&self) -> &str {
+        &self.sha256
+    }
+    fn received(&self) -> u64 {
+        self.received
+    }
+    fn set_received(&mut self, received: u64) {
+        self.received = received;
+    }
+    fn is_uploading(&self) -> bool {
+        self.state == AudioState::Uploading
+    }
+}
+
 impl AudioRecord {
     pub fn status(&self) -> AudioStatus {
         AudioStatus {

@@ -24,9 +24,10 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use super::record::{AudioRecord, AudioState};
-use super::store::{AudioStore, AudioStoreError};
+use super::AudioStore;
 use crate::hub::Hub;
 use crate::speech::{self, Model, SpeechError};
+use crate::uploads::UploadStoreError;
 
 /// How often the sweep runs.
 const SWEEP_PERIOD: Duration = Duration::from_secs(60);
@@ -155,7 +156,7 @@ impl Transcription {
     /// Queues again every job that was queued or running when the server
     /// stopped, and (now that a model is configured) every recording that
     /// arrived while there was none.
-    async fn resume(&self) -> Result<(), AudioStoreError> {
+    async fn resume(&self) -> Result<(), UploadStoreError> {
         let mut resumed = 0;
         for record in self.audio.list_all()? {
             let waiting = match record.state {
@@ -184,7 +185,7 @@ impl Transcription {
     }
 
     /// One job: queued → transcribing → done (transcript written) or failed.
-    async fn process(&self, user_id: &str, audio_id: &str) -> Result<(), AudioStoreError> {
+    async fn process(&self, user_id: &str, audio_id: &str) -> Result<(), UploadStoreError> {
         let Some(record) = self.audio.get(user_id, audio_id)? else {
             return Ok(()); // deleted while it waited
         };
@@ -255,7 +256,7 @@ impl Transcription {
         self.write_transcript(&record).await
     }
 
-    async fn fail(&self, record: &AudioRecord, reason: &str) -> Result<(), AudioStoreError> {
+    async fn fail(&self, record: &AudioRecord, reason: &str) -> Result<(), UploadStoreError> {
         self.audio
             .update(&record.user_id, &record.audio_id, |r| {
                 r.state = AudioState::Failed;
@@ -266,7 +267,7 @@ impl Transcription {
     }
 
     /// Puts the transcript into its note, if the note is in the document.
-    async fn write_transcript(&self, record: &AudioRecord) -> Result<(), AudioStoreError> {
+    async fn write_transcript(&self, record: &AudioRecord) -> Result<(), UploadStoreError> {
         let (Some(text), Ok(doc_id)) = (
             record.transcript.as_deref(),
             DocumentId::parse(&record.document_id),
@@ -307,7 +308,7 @@ impl Transcription {
     /// Writes transcripts whose note has arrived since, and deletes audio
     /// past its retention (`now` in seconds since the Unix epoch). Returns
     /// how many recordings were deleted.
-    pub async fn sweep(&self, now: u64) -> Result<usize, AudioStoreError> {
+    pub async fn sweep(&self, now: u64) -> Result<usize, UploadStoreError> {
         let mut deleted = 0;
         for record in self.audio.list_all()? {
             if record.state != AudioState::Done {

@@ -43,7 +43,7 @@ async fn fieldbook(args: &[&str], data_dir: &Path) -> std::process::Output {
 }
 
 /// Runs a command that must succeed; returns its standard output.
-async fn fieldbook_ok(args: &[&str], data_dir: &Path) -> String {
+pub(crate) async fn fieldbook_ok(args: &[&str], data_dir: &Path) -> String {
     let output = fieldbook(args, data_dir).await;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(

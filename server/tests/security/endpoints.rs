@@ -36,6 +36,11 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/audio/{id}", Access::Device),
     ("GET", "/api/audio/{id}/file", Access::Device),
     ("POST", "/api/audio/{id}/retry", Access::Device),
+    ("POST", "/api/evidence", Access::Device),
+    ("GET", "/api/evidence/{id}", Access::Device),
+    ("PUT", "/api/evidence/{id}", Access::Device),
+    ("DELETE", "/api/evidence/{id}", Access::Device),
+    ("GET", "/api/evidence/{id}/file", Access::Device),
     ("GET", "/sync", Access::Device),
     ("GET", "/healthz", Access::Public),
     ("GET", "/readyz", Access::Public),
@@ -213,6 +218,8 @@ struct Owner {
     entry: fieldbook_shared::DocumentId,
     /// A recording of a note in `entry`, part uploaded (so never transcribed).
     audio_id: String,
+    /// An evidence file of `entry`, part uploaded.
+    evidence_id: String,
 }
 
 /// The recording every owner has: 4 bytes declared, 2 sent.
@@ -234,10 +241,30 @@ fn declaration(audio_id: &str, document: &str) -> Value {
     })
 }
 
+fn evidence_declaration(evidence_id: &str, document: &str) -> Value {
+    serde_json::json!({
+        "evidenceId": evidence_id,
+        "documentId": document,
+        "name": "Certificate.pdf",
+        "mimeType": "application/pdf",
+        "size": AUDIO_BYTES.len(),
+        "sha256": sha256_hex(AUDIO_BYTES),
+    })
+}
+
 /// How much of `audio_id` the server holds for `token`'s user.
 async fn audio_received(server: &TestServer, token: &str, audio_id: &str) -> Value {
+    received(server, token, &format!("/api/audio/{audio_id}")).await
+}
+
+/// How much of evidence file `id` the server holds for `token`'s user.
+async fn evidence_received(server: &TestServer, token: &str, id: &str) -> Value {
+    received(server, token, &format!("/api/evidence/{id}")).await
+}
+
+async fn received(server: &TestServer, token: &str, path: &str) -> Value {
     let response = client()
-        .get(server.url(&format!("/api/audio/{audio_id}")))
+        .get(server.url(path))
         .bearer_auth(token)
         .send()
         .await
@@ -273,12 +300,30 @@ async fn owner_with_an_entry(server: &TestServer, email: &str) -> Owner {
         .await
         .unwrap();
     assert_eq!(piece.status(), 200);
+    let evidence_id = format!("owner-evidence-{}", &entry.to_string()[..8]);
+    let declared = client()
+        .post(server.url("/api/evidence"))
+        .bearer_auth(&phone.token)
+        .json(&evidence_declaration(&evidence_id, &entry.to_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(declared.status(), 201, "{}", declared.text().await.unwrap());
+    let piece = client()
+        .put(server.url(&format!("/api/evidence/{evidence_id}?offset=0")))
+        .bearer_auth(&phone.token)
+        .body(&AUDIO_BYTES[..2])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(piece.status(), 200);
     Owner {
         account,
         phone,
         laptop,
         entry,
         audio_id,
+        evidence_id,
     }
 }
 
@@ -298,6 +343,11 @@ fn request_for(
         "/api/audio/{id}" => format!("/api/audio/{}", owner.audio_id),
         "/api/audio/{id}/file" => format!("/api/audio/{}/file", owner.audio_id),
         "/api/audio/{id}/retry" => format!("/api/audio/{}/retry", owner.audio_id),
+        "/api/evidence/{id}" if method == "PUT" => {
+            format!("/api/evidence/{}?offset=2", owner.evidence_id)
+        }
+        "/api/evidence/{id}" => format!("/api/evidence/{}", owner.evidence_id),
+        "/api/evidence/{id}/file" => format!("/api/evidence/{}/file", owner.evidence_id),
         other => other.to_owned(),
     };
     assert!(
@@ -308,6 +358,10 @@ fn request_for(
     match (method, path.as_str()) {
         ("POST", "/api/audio") => request.json(&declaration(
             "another-recording-0001",
+            &owner.entry.to_url(),
+        )),
+        ("POST", "/api/evidence") => request.json(&evidence_declaration(
+            "another-evidence-0001",
             &owner.entry.to_url(),
         )),
         ("PUT", _) => request.body(&AUDIO_BYTES[2..]),
@@ -363,6 +417,8 @@ async fn owner_untouched(server: &TestServer, owner: &Owner) {
     assert_eq!(crate::text_of(&check.doc, "title").unwrap(), "Confidential");
     let received = audio_received(server, &owner.phone.token, &owner.audio_id).await;
     assert_eq!(received, 2, "the recording is as the owner left it");
+    let received = evidence_received(server, &owner.phone.token, &owner.evidence_id).await;
+    assert_eq!(received, 2, "the evidence file is as the owner left it");
 }
 
 #[tokio::test]
@@ -419,6 +475,7 @@ async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
     tokio::time::sleep(SHORT_SESSION.saturating_sub(started.elapsed()) + SHORT_SESSION / 4).await;
     let owner = Owner {
         audio_id: "expired-session-recording".to_owned(),
+        evidence_id: "expired-session-evidence".to_owned(),
         entry: random_doc_id(),
         laptop: Session {
             token: session.token.clone(),
@@ -570,7 +627,49 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
                     .unwrap();
                 assert_eq!(response.status(), 204);
             }
-            (_, "/api/audio/{id}") | (_, "/api/audio/{id}/file") | (_, "/api/audio/{id}/retry") => {
+            ("POST", "/api/evidence") => {
+                // Evidence for the owner's document: as if it did not exist.
+                let response = as_intruder
+                    .apply(request_for(&server, method, path, &owner))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 404, "declaring on the owner's entry");
+                // The owner's evidence ID on the intruder's own entry is the
+                // intruder's own, separate file.
+                let mut own_peer = Peer::join(&server, &intruder.token, "intruder-laptop").await;
+                let own_entry = random_doc_id();
+                let mut replica = Replica::new(own_entry, crate::doc_with_text("title", "Mine"));
+                replica.sync_until(&mut own_peer, |_| true).await;
+                let response = as_intruder
+                    .apply(client().post(server.url("/api/evidence")))
+                    .json(&evidence_declaration(
+                        &owner.evidence_id,
+                        &own_entry.to_url(),
+                    ))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201);
+                assert_eq!(
+                    evidence_received(&server, &intruder.token, &owner.evidence_id).await,
+                    0
+                );
+                let response = as_intruder
+                    .apply(
+                        client()
+                            .delete(server.url(&format!("/api/evidence/{}", owner.evidence_id))),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 204);
+            }
+            (_, "/api/audio/{id}")
+            | (_, "/api/audio/{id}/file")
+            | (_, "/api/audio/{id}/retry")
+            | (_, "/api/evidence/{id}")
+            | (_, "/api/evidence/{id}/file") => {
                 let response = as_intruder
                     .apply(request_for(&server, method, path, &owner))
                     .send()
@@ -580,7 +679,7 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
                 let owners = response.text().await.unwrap();
                 assert!(leaks(&owners).is_empty(), "{method} {path}: {owners}");
                 // The same as for a recording nobody has.
-                let unknown = path.replace("{id}", "nobody-has-this-recording");
+                let unknown = path.replace("{id}", "nobody-has-this-file-id");
                 let unknown = if *method == "PUT" {
                     unknown + "?offset=2"
                 } else {

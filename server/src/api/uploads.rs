@@ -1,0 +1,193 @@
+//! What the upload endpoints (audio, evidence) share: checking a
+//! declaration, appending one piece, and the refusals the contract names
+//! (`wrong_offset` with `received`, `hash_mismatch`, `piece_too_large`, …).
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::Query;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fieldbook_shared::DocumentId;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ApiError, AppState};
+use crate::doc_store::{DocRecord, DocStore};
+use crate::uploads::{Appended, Upload, UploadStore, UploadStoreError};
+
+/// Largest body of one `PUT` of a piece.
+pub const MAX_PIECE_BYTES: usize = 1024 * 1024;
+
+pub type Reply = Result<Response, Refusal>;
+
+#[derive(Deserialize)]
+pub struct Offset {
+    offset: u64,
+}
+
+/// The declared SHA-256 in lowercase, if it is one.
+pub fn parse_sha256(sha256: &str) -> Result<String, Refusal> {
+    let sha256 = sha256.to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_sha256",
+            "sha256 must be the file's SHA-256 as 64 hexadecimal digits.",
+        ));
+    }
+    Ok(sha256)
+}
+
+/// Refuses unless `document_id` is a document the user owns, answering
+/// another user's document exactly as a missing one.
+pub fn require_own_document(
+    state: &AppState,
+    user_id: &str,
+    document_id: &str,
+) -> Result<(), Refusal> {
+    let owned = DocumentId::parse(document_id)
+        .ok()
+        .and_then(|doc| DocStore::new(state.store.clone()).record(&doc).ok());
+    if owned
+        != Some(DocRecord::Owned {
+            owner: user_id.to_owned(),
+        })
+    {
+        return Err(Refusal::Api(ApiError::NotFound));
+    }
+    Ok(())
+}
+
+/// The `?offset=N` and the body of a piece, or the refusal for them.
+pub fn piece(
+    offset: Result<Query<Offset>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(u64, Bytes), Refusal> {
+    let Ok(Query(Offset { offset })) = offset else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid_offset",
+            "Say where this piece starts: ?offset=N.",
+        ));
+    };
+    let body = body.map_err(|_| {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "piece_too_large",
+            "Send the file in pieces of at most 1 MiB.",
+        )
+    })?;
+    Ok((offset, body))
+}
+
+/// Appends a piece at `offset`; `complete` runs on the record once the
+/// whole file is in and verified. `noun` names the file in messages.
+pub async fn append<R: Upload>(
+    store: &UploadStore<R>,
+    user_id: &str,
+    id: &str,
+    (offset, body): (u64, Bytes),
+    complete: impl FnOnce(&mut R),
+    noun: &str,
+) -> Result<R, Refusal> {
+    match store
+        .append(user_id, id, offset, &body, complete)
+        .await
+        .map_err(internal)?
+    {
+        None => Err(Refusal::Api(ApiError::NotFound)),
+        Some(Appended::WrongOffset { received }) => Err(Refusal::WrongOffset { received }),
+        Some(Appended::Overflow) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "too_much_data",
+            format!("This piece goes past the size declared for the {noun}."),
+        )),
+        Some(Appended::HashMismatch(_)) => Err(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hash_mismatch",
+            format!(
+                "The {noun} arrived damaged (its checksum does not match). Send it again from the start."
+            ),
+        )),
+        Some(Appended::Stored(record)) => Ok(record),
+    }
+}
+
+/// A size as people read it: 850 bytes, 12 KB, 3.4 MB.
+pub fn megabytes(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.0} KB", bytes as f64 / 1_000.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
+    }
+}
+
+/// Why a request was refused; becomes the contract's error body.
+pub enum Refusal {
+    Api(ApiError),
+    Plain {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// The client must resume from `received`, which the body carries.
+    WrongOffset {
+        received: u64,
+    },
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Api(err) => err.into_response(),
+            Refusal::Plain {
+                status,
+                code,
+                message,
+            } => (
+                status,
+                Json(json!({ "error": { "code": code, "message": message } })),
+            )
+                .into_response(),
+            Refusal::WrongOffset { received } => (
+                StatusCode::CONFLICT,
+                Json(json!({
+                    "error": {
+                        "code": "wrong_offset",
+                        "message": format!(
+                            "The server has {received} bytes of this file; continue from there."
+                        ),
+                        "received": received,
+                    },
+                    "received": received,
+                })),
+            )
+                .into_response(),
+        }
+    }
+}
+
+pub fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal::Plain {
+        status,
+        code,
+        message: message.into(),
+    }
+}
+
+pub fn internal(err: UploadStoreError) -> Refusal {
+    Refusal::Api(ApiError::Internal(err.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(megabytes(850), "850 bytes");
+        assert_eq!(megabytes(2_000), "2 KB");
+        assert_eq!(megabytes(104_857_600), "104.9 MB");
+    }
+}
