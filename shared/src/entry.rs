@@ -1,4 +1,4 @@
-//! The shape of Fieldbook's Automerge documents, as DESIGN.md defines them:
+//! The shape of Fieldbook's Automerge documents, as ARCHITECTURE.md defines them:
 //! a root document per user listing their entries, and one document per CPD
 //! entry (a draft is an entry that so far has only notes).
 //!

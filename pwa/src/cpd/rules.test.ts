@@ -25,7 +25,7 @@ import {
 import { COMPLETE_PEER, makeEntry } from "./testing";
 import { registrationYear } from "./year";
 
-const brief = readFileSync(new URL("../../../../shared/BRIEF.md", import.meta.url), "utf8").replace(/\s+/g, " ");
+const brief = readFileSync(new URL("../../../ARCHITECTURE.md", import.meta.url), "utf8").replace(/\s+/g, " ");
 const year = registrationYear(2025);
 
 describe("SWE's form as data", () => {

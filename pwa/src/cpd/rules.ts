@@ -1,5 +1,5 @@
 // Social Work England's CPD form as data, and the rules an entry and a
-// registration year must meet (see ../shared/BRIEF.md). SWE's own words are
+// registration year must meet (see ARCHITECTURE.md). SWE's own words are
 // kept word for word; everything else is plain UK English. Pure: no DOM, no
 // Automerge.
 

@@ -1,4 +1,4 @@
-// The shapes of Fieldbook's Automerge documents, as DESIGN.md defines them;
+// The shapes of Fieldbook's Automerge documents, as ARCHITECTURE.md defines them;
 // the mirror of shared/src/entry.rs, checked against it by schema.test.ts.
 // Long text fields are Automerge text (plain JS strings in Automerge 3), so
 // concurrent edits on two devices merge by character. Times are milliseconds
