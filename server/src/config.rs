@@ -86,7 +86,7 @@ impl Default for Config {
             audio_max_bytes: 100 * 1024 * 1024,
             audio_quota_bytes: 1024 * 1024 * 1024,
             audio_retention: Some(Duration::from_secs(30 * 24 * 60 * 60)),
-            evidence_max_bytes: 50 * 1024 * 1024,
+            evidence_max_bytes: 50_000_000,
             evidence_quota_bytes: 1024 * 1024 * 1024,
             max_message_bytes: 16 * 1024 * 1024,
             keepalive_interval: Duration::from_secs(20),
@@ -204,7 +204,7 @@ pub struct Settings {
     /// [default: 30]
     #[arg(long, env = "FIELDBOOK_AUDIO_RETENTION_DAYS")]
     pub audio_retention_days: Option<u64>,
-    /// Largest evidence file accepted, in bytes [default: 52428800]
+    /// Largest evidence file accepted, in bytes [default: 50000000]
     #[arg(long, env = "FIELDBOOK_EVIDENCE_MAX_BYTES")]
     pub evidence_max_bytes: Option<u64>,
     /// Evidence file storage per user, in bytes [default: 1073741824]
