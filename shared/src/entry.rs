@@ -49,6 +49,20 @@ pub struct PeerReflection {
     pub text: String,
 }
 
+/// A file attached to an entry as evidence (a certificate, slides, a photo
+/// of a handout). The file itself is on the server under `id`
+/// (`/api/evidence/{id}/file`); the entry lists it so the list syncs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    pub id: String,
+    /// The file's name as the user chose it.
+    pub name: String,
+    pub mime_type: String,
+    pub size: u64,
+    pub added_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
@@ -72,6 +86,9 @@ pub struct Entry {
     pub notes: Vec<Note>,
     /// Anonymisation flags the user looked at and kept ("kind:text").
     pub dismissed_flags: Vec<String>,
+    /// Absent in entries made before evidence could be attached.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
 }
 
 #[cfg(test)]

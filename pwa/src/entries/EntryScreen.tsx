@@ -5,6 +5,7 @@ import type { EntryDoc } from "../sync/schema";
 import { formatWhen, STATUS_LABELS, summarize } from "./summary";
 import { TextField } from "../ui/TextField";
 import { useNow, useSubscription } from "../ui/hooks";
+import { EvidencePanel } from "../evidence/EvidencePanel";
 import { NotesPanel } from "./NotesPanel";
 import { SweForm } from "./SweForm";
 
@@ -62,6 +63,7 @@ export function EntryScreen({ client, id, onDeleted }: Props) {
         <NotesPanel drafts={drafts} id={id} doc={doc} now={now} />
         <SweForm drafts={drafts} id={id} doc={doc} />
       </div>
+      <EvidencePanel drafts={drafts} id={id} doc={doc} />
       <div class="actions">
         <button type="button" class="button button-danger" onClick={remove}>
           Delete entry

@@ -17,6 +17,7 @@ function full(): EntryDoc {
     status: "recorded",
     recordedOnSweAt: 1_790_000_000_000,
     dismissedFlags: ["name:Mrs Patel"],
+    evidence: [{ id: "Zp3kQ8vN2xLm5Rt7Wy1aBc", name: "Certificate – Été.pdf", mimeType: "application/pdf", size: 184_320, addedAt: 1_780_000_200_000 }],
   });
   entry.notes.push({ id: "voice-1", createdAt: 1_780_000_100_000, device: "Laptop", kind: "voice", text: "", audio: "audio/voice-1.webm", transcript: "Spoken words." });
   return entry;
@@ -82,9 +83,11 @@ describe("round trips", () => {
     const data = buildExport([{ entry: full() }], now) as unknown as { entries: { entry: Record<string, unknown> }[] };
     delete data.entries[0].entry.dismissedFlags;
     delete data.entries[0].entry.tags;
+    delete data.entries[0].entry.evidence;
     data.entries[0].entry.somethingNew = 1;
     const back = parseExport(JSON.stringify(data)).entries[0].entry;
     expect(back.dismissedFlags).toEqual([]);
+    expect(back.evidence).toEqual([]);
     expect(back.tags).toEqual([]);
     expect("somethingNew" in back).toBe(false);
   });
@@ -126,6 +129,9 @@ describe("bad files are refused with a clear message", () => {
     ["duplicate note ids", (d) => (d.entries[0].entry.notes[1].id = d.entries[0].entry.notes[0].id), "entries[0].entry.notes[1].id: two notes have the id"],
     ["duplicate entry ids", (d) => d.entries.push(structuredClone(d.entries[0])), 'entries[1].id: two entries have the id "doc-1"'],
     ["id not text", (d) => (d.entries[0].id = 7), "entries[0].id: expected text, found number 7"],
+    ["evidence not a list", (d) => (d.entries[0].entry.evidence = "cert.pdf"), "entries[0].entry.evidence: expected a list of evidence files"],
+    ["evidence without id", (d) => (d.entries[0].entry.evidence[0].id = ""), "entries[0].entry.evidence[0].id: an evidence file needs an id"],
+    ["evidence bad size", (d) => (d.entries[0].entry.evidence[0].size = "big"), 'entries[0].entry.evidence[0].size: expected a size in bytes, found the text "big"'],
   ];
   for (const [name, spoil, message] of cases) {
     test(name, () => {

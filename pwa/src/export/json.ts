@@ -4,7 +4,7 @@
 // Pure: no DOM, no Automerge.
 
 import { isIsoDate } from "../cpd/year";
-import { ENTRY_SCHEMA_VERSION, ENTRY_TYPE, type EntryDoc, type EntryStatus, type Note, type PeerReflection } from "../sync/schema";
+import { ENTRY_SCHEMA_VERSION, ENTRY_TYPE, type EntryDoc, type EntryStatus, type Evidence, type Note, type PeerReflection } from "../sync/schema";
 
 export const EXPORT_FORMAT = "fieldbook-export";
 export const EXPORT_FORMAT_VERSION = 1;
@@ -66,6 +66,13 @@ export function plainEntry(entry: EntryDoc): EntryDoc {
       transcript: note.transcript === null || note.transcript === undefined ? null : String(note.transcript),
     })),
     dismissedFlags: [...(entry.dismissedFlags ?? [])].map(String),
+    evidence: (entry.evidence ?? []).map((file) => ({
+      id: String(file.id),
+      name: String(file.name),
+      mimeType: String(file.mimeType),
+      size: file.size,
+      addedAt: file.addedAt,
+    })),
   };
 }
 
@@ -162,6 +169,16 @@ function note(value: Json, path: string): Note {
   };
 }
 
+/** An evidence file's listing (the file itself is on the server, not in the export). */
+function evidenceItem(value: Json, path: string): Evidence {
+  const f = object(value, path);
+  const id = text(f.id, `${path}.id`);
+  if (id === "") throw new ExportFormatError("an evidence file needs an id", `${path}.id`);
+  const size = f.size;
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 0) throw new ExportFormatError(`expected a size in bytes, found ${describe(size)}`, `${path}.size`);
+  return { id, name: text(f.name, `${path}.name`), mimeType: text(f.mimeType, `${path}.mimeType`), size, addedAt: time(f.addedAt, `${path}.addedAt`) };
+}
+
 /** Checks one entry document and returns it with exactly the schema's fields. */
 export function parseEntry(value: Json, path = "entry"): EntryDoc {
   const e = object(value, path);
@@ -202,7 +219,14 @@ export function parseEntry(value: Json, path = "entry"): EntryDoc {
     tags: textList(e.tags, `${path}.tags`),
     notes,
     dismissedFlags: textList(e.dismissedFlags, `${path}.dismissedFlags`),
+    evidence: evidenceList(e.evidence, `${path}.evidence`),
   };
+}
+
+function evidenceList(value: Json, path: string): Evidence[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ExportFormatError(`expected a list of evidence files, found ${describe(value)}`, path);
+  return value.map((item, i) => evidenceItem(item, `${path}[${i}]`));
 }
 
 /**

@@ -175,6 +175,17 @@ describe("portfolio PDF", () => {
     expect(withNotes).toContain("Notes captured Raw note from the car.");
   });
 
+  test("evidence is listed by file name and type", async () => {
+    const evidence = [
+      { id: "ev-1", name: "Interpreting course certificate.pdf", mimeType: "application/pdf", size: 1000, addedAt: 1 },
+      { id: "ev-2", name: "Handout page 2.heic", mimeType: "image/heic", size: 2000, addedAt: 2 },
+    ];
+    const all = flat((await readPdf(await portfolioPdf(options({ entries: [{ entry: { ...short, evidence } }] })))).pages.flat());
+    expect(all).toContain("Evidence attached Interpreting course certificate.pdf (PDF) Handout page 2.heic (HEIC photo)");
+    const none = flat((await readPdf(await portfolioPdf(options({ entries: [{ entry: short }] })))).pages.flat());
+    expect(none).not.toContain("Evidence attached");
+  });
+
   test("characters WinAnsi lacks fall back instead of breaking the file", async () => {
     const odd = makeEntry({ title: "Łódź visit → plan", learning: "Emoji 😀 and Greek α, ✓ done, “quotes”, −5, naïve, Zoë." });
     const all = flat((await readPdf(await portfolioPdf(options({ entries: [{ entry: odd }] })))).pages.flat());

@@ -9,6 +9,7 @@
 
 import { PEER_LABELS, PEER_QUESTION, peerReflectionState, SWE_LABELS, tagName, yearProgress } from "../cpd/rules";
 import { isInYear, isIsoDate, registrationYearOf, ukDateOf, type RegistrationYear } from "../cpd/year";
+import { typeLabel } from "../evidence/types";
 import type { EntryDoc } from "../sync/schema";
 import { longDate, STATUS_NAMES, sweFieldText } from "./text";
 import { A4, textWidth, wrapText, writePdf, type FontId, type PdfPage } from "./pdf-writer";
@@ -156,6 +157,10 @@ function drawEntry(layout: Layout, entry: EntryDoc, title: string, year: Registr
       if (list.length) field(layout, label, list.join("\n"));
     }
   }
+
+  // Listed by name and type; the files themselves stay on the server.
+  const evidence = (entry.evidence ?? []).map((file) => `${sweFieldText(file.name)} (${typeLabel(file.mimeType)})`);
+  if (evidence.length) field(layout, "Evidence attached", evidence.join("\n"));
 
   if (includeNotes) {
     const notes = (entry.notes ?? []).map((note) => sweFieldText(note.text || note.transcript || "")).filter(Boolean);

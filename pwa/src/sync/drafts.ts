@@ -4,7 +4,7 @@
 
 import { updateText } from "@automerge/automerge/slim";
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo/slim";
-import { newDraft, newNote, type EntryDoc, type EntryStatus, type Note, type PeerReflection, type RootDoc } from "./schema";
+import { newDraft, newNote, type EntryDoc, type EntryStatus, type Evidence, type Note, type PeerReflection, type RootDoc } from "./schema";
 
 /** The entry's fields that hold long, mergeable text. */
 export type EntryTextField = "title" | "description" | "learning" | "impact" | "peerReflection.text";
@@ -188,6 +188,21 @@ export class DraftStore {
       const index = doc[list].indexOf(tag);
       if (on && index < 0) doc[list].push(tag);
       if (!on && index >= 0) doc[list].splice(index, 1);
+    });
+  }
+
+  /** Lists a file attached as evidence (see evidence/); idempotent. */
+  addEvidence(id: DocumentId, item: Evidence): void {
+    this.#change(id, (doc) => {
+      doc.evidence ??= [];
+      if (!doc.evidence.some((known) => known.id === item.id)) doc.evidence.push({ ...item });
+    });
+  }
+
+  removeEvidence(id: DocumentId, evidenceId: string): void {
+    this.#change(id, (doc) => {
+      const index = (doc.evidence ?? []).findIndex((known) => known.id === evidenceId);
+      if (index >= 0) doc.evidence!.splice(index, 1);
     });
   }
 

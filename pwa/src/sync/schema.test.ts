@@ -2,7 +2,7 @@
 // checked against the same committed example entry.
 import { readFileSync } from "node:fs";
 import { expect, test } from "vitest";
-import { ENTRY_SCHEMA_VERSION, ENTRY_TYPE, newDraft, newNote } from "./schema";
+import { ENTRY_SCHEMA_VERSION, ENTRY_TYPE, newDraft, newNote, type Evidence } from "./schema";
 
 const example = JSON.parse(readFileSync(new URL("../../../shared/tests/fixtures/entry.json", import.meta.url), "utf8"));
 
@@ -19,6 +19,8 @@ test("a new draft has exactly the fields of the shared example, with the same ki
     if (value !== null) expect(`${key}: ${kind(value)}`).toBe(`${key}: ${expected}`);
   }
   expect(Object.keys(draft.notes[0]).sort()).toEqual(Object.keys(example.notes[0]).sort());
+  const evidence: Evidence = { id: "e", name: "n", mimeType: "application/pdf", size: 1, addedAt: 1 };
+  expect(Object.keys(evidence).sort()).toEqual(Object.keys(example.evidence[0]).sort());
   expect(draft.type).toBe(example.type);
   expect(ENTRY_TYPE).toBe(example.type);
   expect(ENTRY_SCHEMA_VERSION).toBe(example.schemaVersion);

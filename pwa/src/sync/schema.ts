@@ -20,6 +20,17 @@ export interface Note {
   transcript: string | null;
 }
 
+/** A file attached as evidence (certificate, slides, photo of a handout);
+ * the file is on the server at `/api/evidence/{id}/file`. */
+export interface Evidence {
+  id: string;
+  /** The file's name as the user chose it. */
+  name: string;
+  mimeType: string;
+  size: number;
+  addedAt: number;
+}
+
 export interface PeerReflection {
   peerRole: string;
   discussedOn: string | null;
@@ -46,6 +57,8 @@ export interface EntryDoc {
   notes: Note[];
   /** Anonymisation flags the user looked at and kept ("kind:text"). */
   dismissedFlags: string[];
+  /** Absent in entries made before evidence could be attached. */
+  evidence?: Evidence[];
 }
 
 /** The user's root document, created by the server at registration. */
@@ -81,5 +94,6 @@ export function newDraft(firstNote: Note): EntryDoc {
     tags: [],
     notes: [firstNote],
     dismissedFlags: [],
+    evidence: [],
   };
 }
