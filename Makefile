@@ -39,7 +39,8 @@ test-pwa: chromium pwa speech-deps
 
 # Debian's Chromium for the browser tests (Playwright never downloads one).
 chromium:
-	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core; }
+	@# chromium-l10n: the en-GB locale, so date inputs read dd/mm/yyyy as a UK user's do (e2e/entry-form.test.mjs).
+	@{ command -v chromium >/dev/null && [ -f /usr/lib/chromium/locales/en-GB.pak ]; } || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium chromium-l10n fonts-dejavu-core; }
 
 # Voice notes: the server builds whisper.cpp (cmake, a C++ compiler, and
 # clang for the bindings) and links Debian's libopus. The speech tests also

@@ -59,8 +59,10 @@ export async function startServer(pwaDir = PWA_DIR) {
   };
 }
 
-export async function launchBrowser(extraArgs = []) {
+/** `options` are playwright's launch options, such as `env`. */
+export async function launchBrowser(extraArgs = [], options = {}) {
   return chromium.launch({
+    ...options,
     executablePath: CHROMIUM,
     args: [
       "--headless",
@@ -73,6 +75,12 @@ export async function launchBrowser(extraArgs = []) {
       ...extraArgs,
     ],
   });
+}
+
+/** A browser as a UK user has it (its language British English), so date
+ * inputs read dd/mm/yyyy. Needs Chromium's en-GB locale (chromium-l10n). */
+export async function launchUkBrowser() {
+  return launchBrowser([], { env: { ...process.env, LANG: "en_GB.UTF-8", LANGUAGE: "en_GB" } });
 }
 
 let emails = 0;

@@ -433,7 +433,7 @@ export function similarity(a: EntryDoc, b: EntryDoc): number {
 
 function duplicatePairs(entries: EntryDoc[], threshold = NEAR_DUPLICATE_THRESHOLD): [number, number][] {
   const sets = entries.map((entry) => shingles(comparableWords(entry)));
-  const years = entries.map((entry) => (isIsoDate(entry.activityDate) ? registrationYearOf(entry.activityDate).startYear : null));
+  const years = entries.map((entry) => registrationYearOf(entry.activityDate)?.startYear ?? null);
   const pairs: [number, number][] = [];
   for (let i = 0; i < entries.length; i++) {
     if (sets[i].size === 0 || years[i] === null) continue;

@@ -51,12 +51,34 @@ describe("registration years", () => {
   test("malformed or impossible dates are refused", () => {
     for (const bad of ["2025-02-29", "2025-13-01", "2025-00-10", "2025-11-31", "25-11-30", "2025-1-5", "", "2025-11-30T10:00"]) {
       expect(isIsoDate(bad), bad).toBe(false);
-      expect(() => registrationYearOf(bad), bad).toThrow(RangeError);
+      expect(registrationYearOf(bad), bad).toBeNull();
     }
     expect(isIsoDate(null)).toBe(false);
     expect(isIsoDate(20251130)).toBe(false);
     expect(isIsoDate("2000-02-29")).toBe(true);
     expect(isIsoDate("1900-02-29")).toBe(false);
+  });
+
+  test("a year typed key by key is not a date until it has four digits from 1000", () => {
+    // What a date input holds after each key of "02122026" (dd/mm/yyyy).
+    for (const partial of ["0002-12-02", "0020-12-02", "0202-12-02", "0999-12-31"]) {
+      expect(isIsoDate(partial), partial).toBe(false);
+      expect(registrationYearOf(partial), partial).toBeNull();
+    }
+    expect(registrationYearOf("2026-12-02")?.label).toBe("2026–27");
+    // The first and last dates that have a registration year.
+    expect(registrationYearOf("1000-11-30")).toBeNull();
+    expect(registrationYearOf("1000-12-01")?.label).toBe("1000–01");
+    expect(registrationYearOf("9999-11-30")?.label).toBe("9998–99");
+    expect(registrationYearOf("9999-12-01")).toBeNull();
+  });
+
+  test("years above 9999, which a date input also accepts, are not dates", () => {
+    for (const far of ["10000-01-01", "20260-12-02", "275760-09-13"]) {
+      expect(isIsoDate(far), far).toBe(false);
+      expect(registrationYearOf(far), far).toBeNull();
+    }
+    expect(yearsWithEntries(["20260-12-02", "0202-12-02", null], new Date("2026-06-01T12:00:00Z")).map((year) => year.label)).toEqual(["2025–26"]);
   });
 
   test("leap years follow the Gregorian rule", () => {

@@ -24,13 +24,19 @@ export const UK_TIME_ZONE = "Europe/London";
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** Whether text is a real calendar date written "YYYY-MM-DD" (so not 2025-02-29). */
+/** The years a date may have. A date input gives "0002-12-02" while its year
+ * is being typed, key by key; such a year is not a date yet. */
+const FIRST_YEAR = 1000;
+const LAST_YEAR = 9999;
+
+/** Whether text is a real calendar date written "YYYY-MM-DD" (so not
+ * 2025-02-29), with a year from 1000 to 9999. */
 export function isIsoDate(text: unknown): text is string {
   if (typeof text !== "string") return false;
   const match = ISO_DATE.exec(text);
   if (!match) return false;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+  return year >= FIRST_YEAR && year <= LAST_YEAR && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
 export function isLeapYear(year: number): boolean {
@@ -54,9 +60,13 @@ function isoDate(year: number, month: number, day: number): string {
   return `${pad(year, 4)}-${pad(month)}-${pad(day)}`;
 }
 
-/** The registration year that starts on 1 December of `startYear`. */
+function isStartYear(startYear: number): boolean {
+  return Number.isInteger(startYear) && startYear >= FIRST_YEAR && startYear < LAST_YEAR;
+}
+
+/** The registration year that starts on 1 December of `startYear` (1000 to 9998). */
 export function registrationYear(startYear: number): RegistrationYear {
-  if (!Number.isInteger(startYear) || startYear < 1000 || startYear > 9998) {
+  if (!isStartYear(startYear)) {
     throw new RangeError(`Not a registration year: ${startYear}`);
   }
   return {
@@ -67,10 +77,19 @@ export function registrationYear(startYear: number): RegistrationYear {
   };
 }
 
-/** The registration year a CPD date belongs to. Throws a RangeError for anything but a real "YYYY-MM-DD" date. */
-export function registrationYearOf(date: string): RegistrationYear {
+function startYearOf(date: string): number {
   const { year, month } = parse(date);
-  return registrationYear(month === 12 ? year : year - 1);
+  return month === 12 ? year : year - 1;
+}
+
+/** The registration year a CPD date belongs to; null for anything that is not
+ * (yet) a date, such as a year half typed, or a date with no registration year
+ * (before December 1000, after November 9999). Never throws: it runs on every
+ * keystroke in the date field. */
+export function registrationYearOf(date: string | null | undefined): RegistrationYear | null {
+  if (!isIsoDate(date)) return null;
+  const startYear = startYearOf(date);
+  return isStartYear(startYear) ? registrationYear(startYear) : null;
 }
 
 /** The year for a label such as "2025–26" (a hyphen is accepted too); null if it is not one. */
@@ -161,7 +180,7 @@ export function ukInstant(date: string, hour = 0, minute = 0, second = 0, ms = 0
 
 /** The registration year it is in the UK at an instant. */
 export function currentRegistrationYear(now: Date): RegistrationYear {
-  return registrationYearOf(ukDateOf(now));
+  return registrationYear(startYearOf(ukDateOf(now)));
 }
 
 /** The deadline: 23:59 on 30 November, UK time (a minute before the year ends). */
@@ -229,9 +248,8 @@ export function yearsWithEntries(dates: Iterable<string | null | undefined>, now
   const current = currentRegistrationYear(now);
   const starts = new Set<number>([current.startYear]);
   for (const date of dates) {
-    if (!isIsoDate(date)) continue;
     const year = registrationYearOf(date);
-    if (year.startYear <= current.startYear) starts.add(year.startYear);
+    if (year && year.startYear <= current.startYear) starts.add(year.startYear);
   }
   return [...starts].sort((a, b) => b - a).map(registrationYear);
 }

@@ -3,6 +3,7 @@ import type { SyncClient } from "../sync/client";
 import type { DraftStore, Removed } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { formatWhen, STATUS_LABELS, summarize } from "./summary";
+import { Boundary } from "../ui/Boundary";
 import { TextField } from "../ui/TextField";
 import { useNow, useSubscription } from "../ui/hooks";
 import { EvidencePanel } from "../evidence/EvidencePanel";
@@ -58,10 +59,16 @@ export function EntryScreen({ client, id, onDeleted }: Props) {
       <p class="draft-meta">
         {STATUS_LABELS[doc.status]} · changed {formatWhen(doc.updatedAt, now)}
       </p>
-      <EntryTitle drafts={drafts} id={id} doc={doc} />
+      <Boundary what="the title">
+        <EntryTitle drafts={drafts} id={id} doc={doc} />
+      </Boundary>
       <div class="entry-layout">
-        <NotesPanel drafts={drafts} id={id} doc={doc} now={now} />
-        <SweForm drafts={drafts} id={id} doc={doc} />
+        <Boundary what="the notes">
+          <NotesPanel drafts={drafts} id={id} doc={doc} now={now} />
+        </Boundary>
+        <Boundary what="SWE's form">
+          <SweForm drafts={drafts} id={id} doc={doc} />
+        </Boundary>
       </div>
       <EvidencePanel drafts={drafts} id={id} doc={doc} />
       <div class="actions">

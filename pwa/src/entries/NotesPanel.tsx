@@ -3,6 +3,7 @@ import type { DocumentId } from "@automerge/automerge-repo/slim";
 import type { DraftStore, EntryTextField } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { formatWhen } from "./summary";
+import { Boundary } from "../ui/Boundary";
 import { TextField } from "../ui/TextField";
 import { VoiceNote } from "../voice";
 
@@ -14,16 +15,6 @@ const TARGETS: { field: EntryTextField; label: string }[] = [
   { field: "peerReflection.text", label: "Peer reflection" },
 ];
 
-/** Appends `addition` to a field's text as a new paragraph. */
-export function withParagraph(current: string, addition: string): string {
-  const trimmed = current.replace(/\s+$/, "");
-  return trimmed ? `${trimmed}\n\n${addition}` : addition;
-}
-
-function fieldText(doc: EntryDoc, field: EntryTextField): string {
-  return field === "peerReflection.text" ? (doc.peerReflection?.text ?? "") : doc[field];
-}
-
 /** The draft's notes, each editable and insertable into SWE's fields. */
 export function NotesPanel({ drafts, id, doc, now }: { drafts: DraftStore; id: DocumentId; doc: EntryDoc; now: number }) {
   const [focusNote, setFocusNote] = useState<string | null>(null);
@@ -31,11 +22,12 @@ export function NotesPanel({ drafts, id, doc, now }: { drafts: DraftStore; id: D
 
   const insert = (noteIndex: number, field: EntryTextField, quote: boolean) => {
     // A voice note's words are its transcript until the user types over them.
-    const note = doc.notes[noteIndex];
+    const note = (drafts.get(id)?.doc ?? doc).notes[noteIndex];
     const text = (note.text.trim() || note.transcript?.trim()) ?? "";
     if (!text) return;
-    drafts.setText(id, field, withParagraph(fieldText(doc, field), quote ? `“${text}”` : text));
-    setInserted(`Note ${noteIndex + 1} ${quote ? "quoted" : "inserted"} into ${TARGETS.find((t) => t.field === field)?.label}.`);
+    const label = TARGETS.find((t) => t.field === field)?.label;
+    const added = drafts.appendParagraph(id, field, quote ? `“${text}”` : text);
+    setInserted(added ? `Note ${noteIndex + 1} ${quote ? "quoted" : "inserted"} into ${label}.` : `Note ${noteIndex + 1} is already in ${label}.`);
   };
 
   return (
@@ -44,17 +36,19 @@ export function NotesPanel({ drafts, id, doc, now }: { drafts: DraftStore; id: D
       <ol class="notes">
         {doc.notes.map((note, index) => (
           <li key={note.id} class="note">
-            <label for={`note-${note.id}`} class="field-label">
-              Note {index + 1} · {formatWhen(note.createdAt, now)}
-              {note.device ? ` · ${note.device}` : ""}
-            </label>
-            {note.kind === "voice" && note.audio && <VoiceNote note={note} label={`Voice note ${index + 1}`} />}
-            <TextField id={`note-${note.id}`} value={note.text} autoFocus={note.id === focusNote} onInput={(text) => drafts.setNoteText(id, note.id, text)} />
-            <NoteInsert index={index} onInsert={insert} />
+            <Boundary what={`note ${index + 1}`}>
+              <label for={`note-${note.id}`} class="field-label">
+                Note {index + 1} · {formatWhen(note.createdAt, now)}
+                {note.device ? ` · ${note.device}` : ""}
+              </label>
+              {note.kind === "voice" && note.audio && <VoiceNote note={note} label={`Voice note ${index + 1}`} />}
+              <TextField id={`note-${note.id}`} value={note.text} autoFocus={note.id === focusNote} onInput={(text) => drafts.setNoteText(id, note.id, text)} />
+              <NoteInsert index={index} onInsert={insert} />
+            </Boundary>
           </li>
         ))}
       </ol>
-      <p class="visually-hidden" aria-live="polite">
+      <p class="note-status" aria-live="polite">
         {inserted}
       </p>
       <button type="button" class="button button-secondary" onClick={() => setFocusNote(drafts.addNote(id))}>

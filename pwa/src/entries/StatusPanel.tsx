@@ -3,21 +3,23 @@ import type { DocumentId } from "@automerge/automerge-repo/slim";
 import type { DraftStore } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { missingForReady } from "../cpd/rules";
-import { ukDateOf, ukInstant } from "../cpd/year";
+import { isIsoDate, ukDateOf, ukInstant } from "../cpd/year";
+import { DateField } from "../ui/DateField";
+import { undismissedFlags } from "./FieldFlags";
 
 interface Props {
   drafts: DraftStore;
   id: DocumentId;
   doc: EntryDoc;
-  /** Possible identifying details not yet edited or kept. */
-  flagged: number;
 }
 
 
 /** Draft → ready (every SWE field filled, nothing identifying left) → recorded on SWE. */
-export function StatusPanel({ drafts, id, doc, flagged }: Props) {
+export function StatusPanel({ drafts, id, doc }: Props) {
   const [recordedOn, setRecordedOn] = useState(() => ukDateOf(new Date()));
   const missing = missingForReady(doc);
+  // Possible identifying details not yet edited or kept.
+  const flagged = undismissedFlags(doc).length;
 
   if (doc.status === "draft") {
     const blocked = missing.length > 0 || flagged > 0;
@@ -54,9 +56,14 @@ export function StatusPanel({ drafts, id, doc, flagged }: Props) {
         <label for="recorded-on" class="field-label">
           Date you recorded it on SWE
         </label>
-        <input id="recorded-on" class="input" type="date" value={recordedOn} onChange={(event) => setRecordedOn(event.currentTarget.value)} />
+        <DateField id="recorded-on" value={recordedOn} onChange={(date) => setRecordedOn(date ?? "")} />
         <div class="actions">
-          <button type="button" class="button button-primary" onClick={() => drafts.setStatus(id, "recorded", ukInstant(recordedOn, 12).getTime())}>
+          <button
+            type="button"
+            class="button button-primary"
+            disabled={!isIsoDate(recordedOn)}
+            onClick={() => drafts.setStatus(id, "recorded", ukInstant(recordedOn, 12).getTime())}
+          >
             I've recorded this on SWE
           </button>
           <button type="button" class="button button-secondary" onClick={() => drafts.setStatus(id, "draft")}>

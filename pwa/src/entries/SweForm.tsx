@@ -2,12 +2,14 @@ import { useState } from "preact/hooks";
 import type { DocumentId } from "@automerge/automerge-repo/slim";
 import type { DraftStore } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
+import { Boundary } from "../ui/Boundary";
+import { DateField } from "../ui/DateField";
 import { TextField } from "../ui/TextField";
 import { CopyButton } from "./CopyButton";
-import { FieldFlags, undismissedFlags } from "./FieldFlags";
+import { FieldFlags } from "./FieldFlags";
 import { StatusPanel } from "./StatusPanel";
 import { TagPicker } from "./TagPicker";
-import { currentRegistrationYear, isIsoDate, isInYear, registrationYearOf, ukDateOf } from "../cpd/year";
+import { currentRegistrationYear, isInYear, registrationYearOf, ukDateOf } from "../cpd/year";
 import {
   entryWarnings,
   CPD_TYPES,
@@ -45,13 +47,19 @@ export function SweForm({ drafts, id, doc }: Props) {
     const inputId = `swe-${field}`;
     return (
       <div class="swe-field">
-        <label for={inputId} class="field-label">
-          {SWE_LABELS[field]}
-        </label>
-        <Guidance text={FIELD_GUIDANCE[field]} prompts={prompts(field)} />
-        <TextField id={inputId} rows={rows} value={doc[field]} onInput={(value) => drafts.setText(id, field, value)} />
-        <FieldFlags drafts={drafts} id={id} doc={doc} field={field} inputId={inputId} />
-        <CopyButton label={SWE_LABELS[field]} text={doc[field]} />
+        <Boundary what={`the field “${SWE_LABELS[field]}”`}>
+          <label for={inputId} class="field-label">
+            {SWE_LABELS[field]}
+          </label>
+          <Guidance text={FIELD_GUIDANCE[field]} prompts={prompts(field)} />
+          <TextField id={inputId} rows={rows} value={doc[field]} onInput={(value) => drafts.setText(id, field, value)} />
+        </Boundary>
+        <Boundary what="the check for identifying details">
+          <FieldFlags drafts={drafts} id={id} doc={doc} field={field} inputId={inputId} />
+        </Boundary>
+        <Boundary what="the copy button">
+          <CopyButton label={SWE_LABELS[field]} text={doc[field]} />
+        </Boundary>
       </div>
     );
   };
@@ -78,6 +86,7 @@ export function SweForm({ drafts, id, doc }: Props) {
         </select>
       </div>
 
+      <Boundary what="the type of CPD">
       <div class="swe-field">
         <label for="swe-type" class="field-label">
           {SWE_LABELS.activityType}
@@ -92,26 +101,25 @@ export function SweForm({ drafts, id, doc }: Props) {
         </select>
         <CopyButton label={SWE_LABELS.activityType} text={doc.activityType ?? ""} />
       </div>
+      </Boundary>
 
       <div class="swe-field">
-        <label for="swe-date" class="field-label">
-          {SWE_LABELS.activityDate}
-        </label>
-        <input
-          id="swe-date"
-          class="input"
-          type="date"
-          value={doc.activityDate ?? ""}
-          aria-describedby="swe-date-notes"
-          onChange={(event) => drafts.setFields(id, { activityDate: event.currentTarget.value || null })}
-        />
-        <DateNotes doc={doc} />
+        <Boundary what="the date">
+          <label for="swe-date" class="field-label">
+            {SWE_LABELS.activityDate}
+          </label>
+          <DateField id="swe-date" value={doc.activityDate} describedBy="swe-date-notes" onChange={(date) => drafts.setFields(id, { activityDate: date })} />
+        </Boundary>
+        <Boundary what="the notes on the date">
+          <DateNotes doc={doc} />
+        </Boundary>
       </div>
 
       {textField("description")}
       {textField("learning")}
       {textField("impact")}
 
+      <Boundary what="the peer reflection">
       <fieldset class="peer">
         <legend>Peer reflection</legend>
         <details class="guidance">
@@ -156,7 +164,7 @@ export function SweForm({ drafts, id, doc }: Props) {
             <label for="peer-date" class="field-label">
               Date of the discussion
             </label>
-            <input id="peer-date" class="input" type="date" value={peer.discussedOn ?? ""} onChange={(event) => drafts.setPeerReflection(id, { discussedOn: event.currentTarget.value || null })} />
+            <DateField id="peer-date" value={peer.discussedOn} onChange={(date) => drafts.setPeerReflection(id, { discussedOn: date })} />
             <label for="peer-text" class="field-label">
               {PEER_QUESTION}
             </label>
@@ -170,9 +178,14 @@ export function SweForm({ drafts, id, doc }: Props) {
           </>
         )}
       </fieldset>
+      </Boundary>
 
-      <TagPicker drafts={drafts} id={id} doc={doc} />
-      <StatusPanel drafts={drafts} id={id} doc={doc} flagged={undismissedFlags(doc).length} />
+      <Boundary what="the tags">
+        <TagPicker drafts={drafts} id={id} doc={doc} />
+      </Boundary>
+      <Boundary what="whether the entry is ready for SWE">
+        <StatusPanel drafts={drafts} id={id} doc={doc} />
+      </Boundary>
     </section>
   );
 }
@@ -200,8 +213,9 @@ function DateNotes({ doc }: { doc: EntryDoc }) {
   const now = new Date();
   const current = currentRegistrationYear(now);
   const notes = entryWarnings(doc, ukDateOf(now)).map((warning) => warning.message);
-  if (isIsoDate(doc.activityDate) && !isInYear(doc.activityDate, current)) {
-    notes.unshift(`This date is outside this registration year (${current.label}): the entry counts for ${registrationYearOf(doc.activityDate).label}.`);
+  const year = registrationYearOf(doc.activityDate);
+  if (year && !isInYear(doc.activityDate, current)) {
+    notes.unshift(`This date is outside this registration year (${current.label}): the entry counts for ${year.label}.`);
   }
   return (
     <div id="swe-date-notes">

@@ -34,7 +34,7 @@ function isoTime(time: number | null): string {
 /** The columns: SWE's fields under SWE's labels, then status, tags and times. Dates are YYYY-MM-DD. */
 export const CSV_COLUMNS: readonly CsvColumn[] = [
   { header: "Title", value: ({ entry }) => sweFieldText(entry.title) },
-  { header: "Registration year", value: ({ entry }) => (isIsoDate(entry.activityDate) ? registrationYearOf(entry.activityDate).label : "") },
+  { header: "Registration year", value: ({ entry }) => registrationYearOf(entry.activityDate)?.label ?? "" },
   { header: SWE_LABELS.activityType, value: ({ entry }) => sweFieldText(entry.activityType) },
   { header: SWE_LABELS.activityDate, value: ({ entry }) => (isIsoDate(entry.activityDate) ? entry.activityDate : "") },
   { header: SWE_LABELS.description, value: ({ entry }) => sweFieldText(entry.description) },

@@ -45,13 +45,14 @@ export function plainEntry(entry: EntryDoc): EntryDoc {
     status: entry.status,
     recordedOnSweAt: entry.recordedOnSweAt ?? null,
     title: String(entry.title ?? ""),
-    activityDate: entry.activityDate ?? null,
+    // A half-typed year stored before dates were checked is no date: import would refuse it.
+    activityDate: isIsoDate(entry.activityDate) ? entry.activityDate : null,
     activityType: entry.activityType === null || entry.activityType === undefined ? null : String(entry.activityType),
     description: String(entry.description ?? ""),
     learning: String(entry.learning ?? ""),
     impact: String(entry.impact ?? ""),
     peerReflection: entry.peerReflection
-      ? { peerRole: String(entry.peerReflection.peerRole ?? ""), discussedOn: entry.peerReflection.discussedOn ?? null, text: String(entry.peerReflection.text ?? "") }
+      ? { peerRole: String(entry.peerReflection.peerRole ?? ""), discussedOn: isIsoDate(entry.peerReflection.discussedOn) ? entry.peerReflection.discussedOn : null, text: String(entry.peerReflection.text ?? "") }
       : null,
     standards: [...(entry.standards ?? [])].map(String),
     pcf: [...(entry.pcf ?? [])].map(String),

@@ -113,7 +113,8 @@ function drawEntry(layout: Layout, entry: EntryDoc, title: string, year: Registr
   layout.text(title, "bold", 15, 19);
   const meta = [STATUS_NAMES[entry.status] ?? entry.status];
   if (entry.status === "recorded" && entry.recordedOnSweAt !== null) meta[0] += ` on ${longDate(ukDateOf(new Date(entry.recordedOnSweAt)))}`;
-  if (isIsoDate(entry.activityDate)) meta.push(`Registration year ${registrationYearOf(entry.activityDate).label}`);
+  const registration = registrationYearOf(entry.activityDate);
+  if (registration) meta.push(`Registration year ${registration.label}`);
   layout.space(2);
   layout.text(meta.join(" · "), "regular", 9.5, 13, { grey: GREY });
   if (year && !isInYear(entry.activityDate, year)) {

@@ -6,6 +6,7 @@ import { deleteDocument, forgetSession, logout, rememberSession, sessionIsValid,
 import { SignInScreen } from "../account/SignInScreen";
 import { CaptureScreen } from "../capture/CaptureScreen";
 import { DeletionQueue, UNDO_WINDOW_MS } from "../entries/deletions";
+import { Boundary } from "../ui/Boundary";
 import { SyncBadge } from "../ui/SyncBadge";
 import { useHashRoute, useNow, useSubscription } from "../ui/hooks";
 import { lazyComponent } from "../ui/lazy";
@@ -172,7 +173,9 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
       </a>
       <header class="app-header">
         <span class="brand">Fieldbook</span>
-        <SyncBadge status={status} now={now} />
+        <Boundary what="the sync status">
+          <SyncBadge status={status} now={now} />
+        </Boundary>
       </header>
       {updateReady && (
         <div class="banner" role="region" aria-label="Update">
@@ -206,11 +209,14 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
         </p>
       )}
       <main id="main" class="app-main" tabIndex={-1}>
-        {screen === "capture" && <CaptureScreen client={client} userId={session.userId} />}
-        {screen === "entries" && <EntriesScreen client={client} />}
-        {screen === "entry" && <EntryScreen client={client} id={entryMatch![1] as DocumentId} onDeleted={onDeleted} />}
-        {screen === "year" && <YearScreen client={client} />}
-        {screen === "export" && <ExportScreen client={client} />}
+        {/* Keyed by the address, so going to another screen starts afresh. */}
+        <Boundary key={route} what="this screen">
+          {screen === "capture" && <CaptureScreen client={client} userId={session.userId} />}
+          {screen === "entries" && <EntriesScreen client={client} />}
+          {screen === "entry" && <EntryScreen client={client} id={entryMatch![1] as DocumentId} onDeleted={onDeleted} />}
+          {screen === "year" && <YearScreen client={client} />}
+          {screen === "export" && <ExportScreen client={client} />}
+        </Boundary>
         {screen === "entries" && (
           <section class="account" aria-labelledby="account-heading">
             <h2 id="account-heading">Account</h2>

@@ -144,4 +144,19 @@ describe("DraftStore", () => {
     expect(laptopStore.renewal("2025–26")).toEqual({ fee: false, submitted: true });
     expect(laptopStore.renewal("2024–25")).toEqual({});
   });
+
+  test("a paragraph is appended once: pressing Insert again adds nothing", async () => {
+    const name = `drafts-append-${++run}`;
+    const laptop = device(name, `channel-${name}`);
+    const store = new DraftStore(laptop, newRoot(laptop), "Laptop");
+    const { id } = store.create("Briefed the interpreter.");
+    expect(store.appendParagraph(id, "description", "Briefed the interpreter.")).toBe(true);
+    expect(store.appendParagraph(id, "description", "Briefed the interpreter.")).toBe(false);
+    expect(store.appendParagraph(id, "description", "Teach-back worked.")).toBe(true);
+    expect(store.appendParagraph(id, "description", "Briefed the interpreter.")).toBe(false);
+    expect(store.get(id)?.doc?.description).toBe("Briefed the interpreter.\n\nTeach-back worked.");
+    // The peer reflection is created for its first paragraph.
+    expect(store.appendParagraph(id, "peerReflection.text", "“Meet them first.”")).toBe(true);
+    expect(store.get(id)?.doc?.peerReflection?.text).toBe("“Meet them first.”");
+  });
 });

@@ -153,6 +153,19 @@ export class DraftStore {
     });
   }
 
+  /** Adds a paragraph at the end of a long text field, unless the field
+   * already has it as a paragraph: clicking Insert again before the screen
+   * showed the first click adds nothing. Reads the draft as it is now, not as
+   * last shown. Returns whether the paragraph was added. */
+  appendParagraph(id: DocumentId, field: EntryTextField, paragraph: string): boolean {
+    const doc = this.#handles.get(id)?.doc();
+    if (!doc) return false;
+    const current = (field === "peerReflection.text" ? doc.peerReflection?.text : doc[field]) ?? "";
+    if (paragraphsOf(current).includes(paragraph.trim())) return false;
+    this.setText(id, field, withParagraph(current, paragraph));
+    return true;
+  }
+
   /** Sets short fields that are replaced whole (a choice, a date). */
   setFields(id: DocumentId, fields: Partial<Pick<EntryDoc, "activityType" | "activityDate">>): void {
     this.#change(id, (doc) => {
@@ -333,6 +346,16 @@ export class DraftStore {
   #emit(): void {
     for (const listener of this.#listeners) listener();
   }
+}
+
+/** Appends `addition` to a field's text as a new paragraph. */
+export function withParagraph(current: string, addition: string): string {
+  const trimmed = current.replace(/\s+$/, "");
+  return trimmed ? `${trimmed}\n\n${addition}` : addition;
+}
+
+function paragraphsOf(text: string): string[] {
+  return text.split(/\n\s*\n/).map((paragraph) => paragraph.trim());
 }
 
 function randomId(): string {
