@@ -10,26 +10,21 @@ use serde::{Deserialize, Serialize};
 use crate::keys;
 use crate::uploads::{Upload, UploadStore, UploadStoreError};
 
-/// The file types users attach as evidence, as (MIME type, file name
-/// endings). Files are served back with this canonical type only, never
-/// one a client made up, and always as a download.
-pub const ACCEPTED_TYPES: &[(&str, &[&str])] = &[
-    ("application/pdf", &["pdf"]),
-    ("image/png", &["png"]),
-    ("image/jpeg", &["jpg", "jpeg"]),
-    ("image/webp", &["webp"]),
-    ("image/heic", &["heic"]),
-    ("image/heif", &["heif"]),
-    (
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        &["pptx"],
-    ),
-    (
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        &["docx"],
-    ),
-    ("application/vnd.oasis.opendocument.presentation", &["odp"]),
-    ("application/vnd.oasis.opendocument.text", &["odt"]),
+/// The file types users attach as evidence (the PWA's list, with the file
+/// name endings it maps them from, is `pwa/src/evidence/types.ts`). Files
+/// are served back with one of these types only, never one a client made
+/// up, and always as a download.
+pub const ACCEPTED_TYPES: &[&str] = &[
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "image/heic",
+    "image/heif",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/vnd.oasis.opendocument.text",
 ];
 
 /// The accepted MIME type `mime_type` names (parameters and case aside).
@@ -37,7 +32,7 @@ pub fn canonical_type(mime_type: &str) -> Option<&'static str> {
     let essence = mime_type.split(';').next().unwrap_or("").trim();
     ACCEPTED_TYPES
         .iter()
-        .map(|(accepted, _)| *accepted)
+        .copied()
         .find(|accepted| essence.eq_ignore_ascii_case(accepted))
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import type { DocumentId } from "@automerge/automerge-repo/slim";
 import type { Evidence } from "../sync/schema";
@@ -5,7 +6,7 @@ import { PIECE_BYTES, sha256Hex } from "../uploads/pieces";
 import { EvidenceApi, type EvidenceDeclaration } from "./api";
 import { EvidenceService, type EvidenceDrafts, type EvidenceEnvironment } from "./service";
 import { EvidenceStore } from "./store";
-import { evidenceType, MAX_EVIDENCE_BYTES, refusal } from "./types";
+import { EVIDENCE_TYPES, evidenceType, MAX_EVIDENCE_BYTES, refusal } from "./types";
 
 const ENTRY = "entry-1" as DocumentId;
 let run = 0;
@@ -100,6 +101,14 @@ function pdf(size: number, name = "Certificate.pdf"): File {
 }
 
 describe("which files are evidence", () => {
+  test("the same types as the server's list (server/src/evidence.rs)", () => {
+    const source = readFileSync(new URL("../../../server/src/evidence.rs", import.meta.url), "utf8");
+    const list = /pub const ACCEPTED_TYPES: &\[&str\] = &\[([^\]]*)\]/.exec(source)?.[1] ?? "";
+    const server = [...list.matchAll(/"([^"]+)"/g)].map((match) => match[1]);
+    expect(server.length).toBeGreaterThan(5);
+    expect(EVIDENCE_TYPES.map((type) => type.mimeType)).toEqual(server);
+  });
+
   test("by type, or by name when the browser gives no type", () => {
     expect(evidenceType({ name: "a.pdf", type: "application/pdf" })?.mimeType).toBe("application/pdf");
     expect(evidenceType({ name: "IMG_0001.HEIC", type: "" })?.mimeType).toBe("image/heic");
@@ -198,6 +207,19 @@ describe("EvidenceService", () => {
     expect(server.files.has(id)).toBe(false);
     expect(await store.list()).toEqual([]);
     expect(service.view(id)).toBeNull();
+  });
+
+  test("when the entry is deleted, its files still waiting here are dropped and never sent", async () => {
+    const { store, server, env, drafts, service } = await setup();
+    await service.attach(drafts, ENTRY, pdf(100));
+    await service.attach(drafts, "entry-2" as DocumentId, pdf(100, "Other.pdf"));
+    const [deleted, kept] = drafts.listed.map((file) => file.id);
+    await service.forgetEntry(ENTRY);
+    expect(service.view(deleted!)).toBeNull();
+    expect(await store.bytes(deleted!)).toBeNull();
+    env.isOnline = true;
+    await service.pump();
+    expect([...server.files.keys()]).toEqual([kept]);
   });
 
   test("a restart finds waiting files and uploads them", async () => {

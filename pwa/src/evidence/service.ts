@@ -67,10 +67,6 @@ export class EvidenceService {
     return () => this.#listeners.delete(listener);
   }
 
-  file(id: string): LocalEvidence | undefined {
-    return this.#files.get(id);
-  }
-
   /** Where a file held (or once held) on this device stands; null if this device never had it. */
   view(id: string): EvidenceView | null {
     const file = this.#files.get(id);
@@ -125,6 +121,17 @@ export class EvidenceService {
     await this.store.put(record);
     this.#set(record);
     void this.pump();
+  }
+
+  /** The entry was deleted (the server deleted its files with it): drops
+   * this device's files and records of it, uploaded or not. */
+  async forgetEntry(documentId: string): Promise<void> {
+    for (const file of [...this.#files.values()]) {
+      if (file.documentId !== documentId) continue;
+      await this.store.remove(file.id, false);
+      this.#files.delete(file.id);
+    }
+    this.#emit();
   }
 
   async retry(id: string): Promise<void> {

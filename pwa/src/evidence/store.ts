@@ -78,10 +78,6 @@ export class EvidenceStore {
     return new EvidenceStore(await request(req));
   }
 
-  close(): void {
-    this.#db.close();
-  }
-
   /** Keeps a file and its record, in one transaction. */
   async add(record: LocalEvidence, data: ArrayBuffer): Promise<void> {
     const tx = this.#db.transaction([FILES, BYTES], "readwrite");

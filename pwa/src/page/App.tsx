@@ -101,6 +101,8 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
       void deletions.run(Date.now(), async (id) => {
         await deleteDocument(id);
         client.drafts.purge(id as DocumentId);
+        // Its evidence went on the server too; any copy waiting here goes now.
+        void import("../evidence/service").then(async ({ evidenceService }) => (await evidenceService(session.userId)).forgetEntry(id));
       });
     };
     run();
