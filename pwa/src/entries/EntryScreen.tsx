@@ -70,7 +70,9 @@ export function EntryScreen({ client, id, onDeleted }: Props) {
           <SweForm drafts={drafts} id={id} doc={doc} />
         </Boundary>
       </div>
-      <EvidencePanel drafts={drafts} id={id} doc={doc} />
+      <Boundary what="the evidence">
+        <EvidencePanel drafts={drafts} id={id} doc={doc} />
+      </Boundary>
       <div class="actions">
         <button type="button" class="button button-danger" onClick={remove}>
           Delete entry
