@@ -106,6 +106,10 @@ test("the laptop lists the certificate on the same entry and downloads it as an 
   await assertNoSeriousViolations(page, "entry with evidence, laptop");
   await page.locator(".evidence").scrollIntoViewIfNeeded();
   await page.screenshot({ path: artefactPath("evidence-desktop.png") });
+  await page.emulateMedia({ colorScheme: "dark" });
+  await assertNoSeriousViolations(page, "entry with evidence, laptop, dark mode");
+  await page.screenshot({ path: artefactPath("evidence-desktop-dark.png") });
+  await page.emulateMedia({ colorScheme: "light" });
 
   // Removing it takes it off the entry and off the server.
   await item.getByRole("button", { name: `Remove ${NAME}` }).click();
