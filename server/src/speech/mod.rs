@@ -8,12 +8,14 @@
 //! functions, so an administrator checks exactly what the server runs.
 
 pub mod decode;
+pub mod model_file;
 pub mod resample;
 pub mod whisper;
 
 use std::path::Path;
 
 pub use decode::{decode, DecodeError, Decoded};
+pub use model_file::{ModelFile, ModelFileError};
 pub use whisper::{Model, ModelError, ModelSettings};
 
 /// The sample rate whisper models are trained on.

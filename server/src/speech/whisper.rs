@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
+use super::model_file::{self, ModelFile};
 use super::WHISPER_RATE;
 
 /// How a model runs.
@@ -29,17 +30,20 @@ pub enum ModelError {
 pub struct Model {
     context: WhisperContext,
     settings: ModelSettings,
+    file: ModelFile,
 }
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model")
             .field("settings", &self.settings)
+            .field("file", &self.file)
             .finish()
     }
 }
 
 impl Model {
+    /// Checks the file (see `model_file`), then loads it into whisper.cpp.
     pub fn load(settings: ModelSettings) -> Result<Self, ModelError> {
         // whisper.cpp logs every tensor it loads to stderr; route its logs
         // through our own logging instead (never transcripts: they are not logged).
@@ -55,13 +59,23 @@ impl Model {
             .path
             .to_str()
             .ok_or_else(|| load_error("the path is not valid UTF-8".to_owned()))?;
+        let file = model_file::check(&settings.path).map_err(|err| load_error(err.to_string()))?;
         let context = WhisperContext::new_with_params(path, WhisperContextParameters::default())
             .map_err(|err| load_error(err.to_string()))?;
-        Ok(Self { context, settings })
+        Ok(Self {
+            context,
+            settings,
+            file,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.settings.path
+    }
+
+    /// The checked file: its dimensions, size and sha256.
+    pub fn file(&self) -> &ModelFile {
+        &self.file
     }
 
     /// Transcribes mono 16 kHz samples; returns the text with segments

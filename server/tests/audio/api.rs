@@ -531,3 +531,51 @@ async fn user_export_lists_recordings_and_user_deletion_purges_them() {
         );
     }
 }
+
+/// A cut-off model file does not stop the server: it is refused at the
+/// start, recordings are kept (`no-model`), and once a good model is
+/// configured a retry transcribes them.
+#[tokio::test]
+async fn a_truncated_model_is_refused_and_recordings_wait_for_a_good_one() {
+    let _turn = SPEECH.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let model = std::fs::read(model_path()).unwrap();
+    let truncated = dir.path().join("ggml-cut.bin");
+    std::fs::write(&truncated, &model[..model.len() / 3]).unwrap();
+    let data = dir.path().join("data");
+    let audio_id = "rec_badmodel_00001";
+
+    let server = TestServer::start_in(&data, |config| {
+        config.speech_model = Some(truncated.clone());
+    })
+    .await;
+    let ready = client().get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "the server serves without a model");
+    let owner = setup(&server, "badmodel@example.org", audio_id).await;
+    let token = owner.session.token.clone();
+    let bytes = std::fs::read(chromium_recording()).unwrap();
+    declare(
+        &server,
+        &token,
+        declaration(audio_id, owner.entry.id, &bytes),
+    )
+    .await;
+    assert_eq!(
+        upload(&server, &token, audio_id, &bytes, 1 << 20).await["state"],
+        "no-model"
+    );
+    drop(owner.peer);
+    server.stop().await;
+
+    let server = TestServer::start_in(&data, with_test_model).await;
+    let session = login(&server, "badmodel@example.org").await;
+    let retried = client()
+        .post(server.url(&format!("/api/audio/{audio_id}/retry")))
+        .bearer_auth(&session.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retried.status(), 200);
+    wait_for_state(&server, &session.token, audio_id, "done").await;
+    server.stop().await;
+}

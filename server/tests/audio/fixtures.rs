@@ -19,9 +19,14 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The test model beside the checkout: `../shared/models/ggml-tiny.en.bin`.
+/// The speech model the tests run on: `FIELDBOOK_TEST_SPEECH_MODEL` when
+/// set (`make test` sets it to tiny.en as `make model` converts it), else
+/// the test model beside the checkout, `../shared/models/ggml-tiny.en.bin`.
 pub fn model_path() -> PathBuf {
-    repo_root().join("../shared/models/ggml-tiny.en.bin")
+    match std::env::var_os("FIELDBOOK_TEST_SPEECH_MODEL") {
+        Some(path) => PathBuf::from(path),
+        None => repo_root().join("../shared/models/ggml-tiny.en.bin"),
+    }
 }
 
 pub fn chromium_recording() -> PathBuf {

@@ -3,5 +3,6 @@
 
 mod api;
 mod fixtures;
+mod model_file;
 mod transcribe;
 mod wer;
