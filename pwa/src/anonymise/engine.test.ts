@@ -71,6 +71,33 @@ describe("findIdentifyingDetails", () => {
     expect(found("Mrs B and Child A were present.")).toEqual([]);
   });
 
+  test("a full name is described as a full name, a first name alone as a first name", () => {
+    const [full] = findIdentifyingDetails("Tom Baker, DOB 12/03/2015");
+    expect([full.text, full.why]).toEqual(["Tom Baker", expect.stringContaining("a person's full name")]);
+    const [first] = findIdentifyingDetails("I saw Jade Monday morning.");
+    expect([first.text, first.why]).toEqual(["Jade", expect.stringContaining("a person's first name")]);
+    expect(findIdentifyingDetails("Grace Adeyemi rang.")[0].why).toContain("full name");
+  });
+
+  test("street names with abbreviations after a house number", () => {
+    for (const address of ["22 Hill St", "4 Park Rd", "7a Elm Ave", "12 Mill Ln", "3 Oak Cl", "9 Beech Dr", "15 Rose Cres", "2 Ash Gr", "8 Stone Tce", "1 Kings Pl", "6 Hope Ct", "40 Lime Gdns", "5 Market Sq"]) {
+      expect(found(`They live at ${address}. now`), address).toEqual([["address", address]]);
+    }
+    // Without a number, "St" is as likely Saint.
+    expect(found("The service at St Mary's.").filter(([kind]) => kind === "address")).toEqual([]);
+  });
+
+  test("dates of birth in every common format", () => {
+    for (const date of ["12/03/2015", "12-03-2015", "12.03.2015", "12 March 2015", "12th Mar 2015", "12th of March 2015", "March 12th, 2015", "2015-03-12", "12/3/15", "12-Mar-2015", "12 Mar 15"]) {
+      for (const cue of ["DOB", "DOB:", "D.O.B.", "dob -", "date of birth", "born on"]) {
+        expect(found(`Child, ${cue} ${date}, at home`), `${cue} ${date}`).toEqual([["date_of_birth", date]]);
+      }
+    }
+    // Without a cue a full date is still flagged, as a date.
+    expect(found("Seen on 2015-03-12 at home")).toEqual([["date", "2015-03-12"]]);
+    expect(found("Seen on 12-Mar-2015 at home")).toEqual([["date", "12-Mar-2015"]]);
+  });
+
   test("every kind, each with a reason", () => {
     const flags = findIdentifyingDetails(
       "Mrs Okafor, DOB 1/2/2015, 14 Oak Road LS8 2QT, 07700 900123, a@b.org, " +

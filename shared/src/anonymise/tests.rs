@@ -105,6 +105,77 @@ fn dates_of_birth_and_full_dates() {
 }
 
 #[test]
+fn dates_of_birth_in_every_common_format() {
+    let dates = [
+        "12/03/2015",
+        "12-03-2015",
+        "12.03.2015",
+        "12 March 2015",
+        "12th Mar 2015",
+        "12th of March 2015",
+        "March 12th, 2015",
+        "2015-03-12",
+        "12/3/15",
+        "12-Mar-2015",
+        "12 Mar 15",
+    ];
+    for date in dates {
+        for cue in ["DOB", "DOB:", "D.O.B.", "dob -", "date of birth", "born on"] {
+            assert_eq!(
+                found(&format!("Child, {cue} {date}, at home")),
+                one(FlagKind::DateOfBirth, date),
+                "{cue} {date}"
+            );
+        }
+    }
+    // Without a cue a full date is still flagged, as a date.
+    assert_eq!(
+        found("Seen on 2015-03-12 at home"),
+        one(FlagKind::Date, "2015-03-12")
+    );
+}
+
+#[test]
+fn a_full_name_is_described_as_a_full_name() {
+    let flags = find_identifying_details("Tom Baker, DOB 12/03/2015");
+    assert_eq!(flags[0].text, "Tom Baker");
+    assert!(
+        flags[0].why.contains("a person's full name"),
+        "{}",
+        flags[0].why
+    );
+    let flags = find_identifying_details("I saw Jade Monday morning.");
+    assert_eq!(flags[0].text, "Jade");
+    assert!(
+        flags[0].why.contains("a person's first name"),
+        "{}",
+        flags[0].why
+    );
+}
+
+#[test]
+fn street_abbreviations_after_a_house_number() {
+    for address in [
+        "22 Hill St",
+        "4 Park Rd",
+        "7a Elm Ave",
+        "12 Mill Ln",
+        "3 Oak Cl",
+        "9 Beech Dr",
+        "15 Rose Cres",
+        "8 Stone Tce",
+        "40 Lime Gdns",
+        "5 Market Sq",
+    ] {
+        assert_eq!(
+            found(&format!("They live at {address}. now")),
+            one(FlagKind::Address, address),
+            "{address}"
+        );
+    }
+}
+
+#[test]
 fn addresses_and_postcodes() {
     assert_eq!(
         found("lives at 14 Oakwood Road, LS8 2QT."),
