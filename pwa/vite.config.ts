@@ -1,10 +1,12 @@
 import { defineConfig } from "vitest/config";
 import preact from "@preact/preset-vite";
 import { VitePWA } from "vite-plugin-pwa";
+import { pdfFontsPlugin } from "./scripts/pdf-fonts.ts";
 
 export default defineConfig({
   plugins: [
     preact(),
+    pdfFontsPlugin(),
     VitePWA({
       // Our own service worker (src/sw/sw.ts); the plugin only injects the
       // list of files to precache and writes the manifest.
@@ -14,7 +16,8 @@ export default defineConfig({
       injectRegister: false,
       includeManifestIcons: false,
       injectManifest: {
-        globPatterns: ["**/*.{js,css,html,wasm,png,svg,webmanifest}"],
+        // The PDF fonts (ttf) too, so PDFs can be made offline.
+        globPatterns: ["**/*.{js,css,html,wasm,png,svg,webmanifest,ttf}"],
         // Automerge's WebAssembly is about 3.6 MB (1.2 MB gzipped); the app cannot work without it.
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
       },

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { constants, gzipSync } from "node:zlib";
 
-const COMPRESSIBLE = /\.(js|mjs|css|html|wasm|svg|webmanifest|json)$/;
+const COMPRESSIBLE = /\.(js|mjs|css|html|wasm|svg|webmanifest|json|ttf)$/;
 
 function* files(dir) {
   for (const name of readdirSync(dir)) {

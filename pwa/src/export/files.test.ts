@@ -1,4 +1,5 @@
-import { describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
+import { pdfFontFiles } from "../../scripts/pdf-fonts";
 import { COMPLETE_PEER, makeEntry } from "../cpd/testing";
 import { registrationYear } from "../cpd/year";
 import { parseCsv } from "./csv";
@@ -9,9 +10,28 @@ const now = new Date("2026-11-22T10:00:00Z");
 const year = registrationYear(2025);
 const entries = [{ id: "a", entry: makeEntry({ title: "One", peerReflection: COMPLETE_PEER }) }, { id: "b", entry: makeEntry({ title: "Two" }) }];
 
+/** The app's server, as far as the PDF's fonts go: it has the files the build made, or is out of reach. */
+function serveFonts(reachable: boolean): void {
+  vi.stubGlobal("fetch", async (url: string) => {
+    if (!reachable) throw new TypeError("Failed to fetch");
+    const file = pdfFontFiles().find((f) => url === `/${f.fileName}`);
+    return file ? new Response(file.bytes.slice()) : new Response("Not found", { status: 404 });
+  });
+}
+
 describe("export files", () => {
-  test("PDF, loaded lazily", async () => {
-    const file = await exportFile({ kind: "pdf", entries, year, now, name: "Sam" });
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  test("PDF without its fonts: a plain error saying why", async () => {
+    serveFonts(false);
+    await expect(exportFile({ kind: "pdf", entries, year, now })).rejects.toThrow("the font for PDFs is not on this device yet");
+  });
+
+  test("PDF, loaded lazily with the fonts the build made", async () => {
+    serveFonts(true);
+    const file = await exportFile({ kind: "pdf", entries, year, now, owner: { name: "Sam", registrationNumber: "SW123456" } });
     expect(file.fileName).toBe("fieldbook-cpd-2025-26.pdf");
     expect(file.mimeType).toBe("application/pdf");
     expect(file.data).toBeInstanceOf(Uint8Array);

@@ -1,6 +1,6 @@
 // One place that turns chosen entries into a file to download: name, type
-// and contents. The PDF writer is imported only when a PDF is asked for, so
-// it never weighs on the app's first load. Pure: no DOM (the screen makes the
+// and contents. The PDF writer and its fonts are loaded only when a PDF is
+// asked for, so they never weigh on the app's first load. Pure: no DOM (the screen makes the
 // Blob and the download link).
 
 import type { RegistrationYear } from "../cpd/year";
@@ -25,8 +25,8 @@ export interface ExportRequest {
   /** The registration year, for the file name and the PDF's title page. */
   year?: RegistrationYear | null;
   now: Date;
-  /** For the PDF's title page. */
-  name?: string;
+  /** Whose portfolio it is, for the PDF's title page (the account's settings). */
+  owner?: { name?: string; registrationNumber?: string };
   /** Add captured notes to the PDF. */
   includeNotes?: boolean;
 }
@@ -38,8 +38,9 @@ export async function exportFile(request: ExportRequest): Promise<ExportFile> {
   const fileName = exportFileName(request.kind, request.year?.label, request.year ? undefined : ukDateOf(request.now));
   switch (request.kind) {
     case "pdf": {
-      const { portfolioPdf, PDF_MIME_TYPE } = await import("./pdf");
-      const data = await portfolioPdf({ entries: request.entries, year: request.year, name: request.name, now: request.now, includeNotes: request.includeNotes });
+      const [{ portfolioPdf, PDF_MIME_TYPE }, { loadPdfFonts }] = await Promise.all([import("./pdf"), import("./pdf-fonts")]);
+      const fonts = await loadPdfFonts();
+      const data = await portfolioPdf({ entries: request.entries, year: request.year, owner: request.owner, now: request.now, includeNotes: request.includeNotes }, fonts);
       return { fileName, mimeType: PDF_MIME_TYPE, data };
     }
     case "csv":

@@ -1,40 +1,100 @@
-// Glyph widths of the PDF standard fonts Helvetica and Helvetica-Bold (in
-// 1/1000 of the font size) for the WinAnsi codes 32 to 255, from Adobe's font
-// metrics (AFM) for the base 14 fonts. Helvetica-Oblique has Helvetica's
-// widths. Codes WinAnsi leaves undefined are 0 and never drawn.
+// The fonts a PDF is written in, and their metrics for laying text out:
+// DejaVu Sans and DejaVu Sans Bold, cut down at build time
+// (scripts/pdf-fonts.ts) and fetched only when a PDF is made. The service
+// worker precaches them with the rest of the app, so PDFs can be made offline.
+// Italic is the regular font slanted (pdf-writer.ts), which saves a third file.
 
-/** Widths for WinAnsi codes 32–255 (index = code - 32). */
-export const HELVETICA_WIDTHS: readonly number[] = [
-  278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
-  556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
-  1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
-  667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
-  333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
-  556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584, 0,
-  556, 0, 222, 556, 333, 1000, 556, 556, 333, 1000, 667, 333, 1000, 0, 611, 0,
-  0, 222, 222, 333, 333, 350, 556, 1000, 333, 1000, 500, 333, 944, 0, 500, 667,
-  278, 333, 556, 556, 556, 556, 260, 556, 333, 737, 370, 556, 584, 333, 737, 333,
-  400, 584, 333, 333, 333, 578, 537, 278, 333, 333, 365, 556, 834, 834, 834, 611,
-  667, 667, 667, 667, 667, 667, 1000, 722, 667, 667, 667, 667, 278, 278, 278, 278,
-  722, 722, 778, 778, 778, 778, 778, 584, 778, 722, 722, 722, 722, 667, 667, 611,
-  556, 556, 556, 556, 556, 556, 889, 500, 556, 556, 556, 556, 278, 278, 278, 278,
-  556, 556, 556, 556, 556, 556, 556, 584, 611, 556, 556, 556, 556, 500, 556, 500,
-];
+import { parseTrueType, type TrueTypeFont } from "./truetype";
 
-/** Widths for WinAnsi codes 32–255 (index = code - 32). */
-export const HELVETICA_BOLD_WIDTHS: readonly number[] = [
-  278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278,
-  556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611,
-  975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778,
-  667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556,
-  333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611,
-  611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584, 0,
-  556, 0, 278, 556, 500, 1000, 556, 556, 333, 1000, 667, 333, 1000, 0, 611, 0,
-  0, 278, 278, 500, 500, 350, 556, 1000, 333, 1000, 556, 333, 944, 0, 500, 667,
-  278, 333, 556, 556, 556, 556, 280, 556, 333, 737, 370, 556, 584, 333, 737, 333,
-  400, 584, 333, 333, 333, 611, 556, 278, 333, 333, 365, 556, 834, 834, 834, 611,
-  722, 722, 722, 722, 722, 722, 1000, 722, 667, 667, 667, 667, 278, 278, 278, 278,
-  722, 722, 778, 778, 778, 778, 778, 584, 778, 722, 722, 722, 722, 667, 667, 611,
-  556, 556, 556, 556, 556, 556, 889, 556, 556, 556, 556, 556, 278, 278, 278, 278,
-  611, 611, 611, 611, 611, 611, 611, 584, 611, 611, 611, 611, 611, 556, 611, 556,
-];
+export type FontId = "regular" | "bold" | "italic";
+
+/** Where the build put the fonts (set by scripts/pdf-fonts.ts through Vite's `define`). */
+declare const __PDF_FONT_FILES__: { regular: string; bold: string };
+
+/**
+ * Text as the fonts take it: Unicode NFC, tabs and unusual spaces as spaces,
+ * line breaks kept, other control and invisible characters dropped.
+ */
+export function cleanText(text: string): string {
+  return text
+    .normalize("NFC")
+    .replace(/[\t\u2000-\u200a\u202f\u205f\u3000\u2028\u2029]/g, " ")
+    .replace(/[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2060\ufeff\ufe00-\ufe0f]/g, "");
+}
+
+/** The two fonts and their widths. */
+export class PdfFonts {
+  constructor(
+    readonly regular: TrueTypeFont,
+    readonly bold: TrueTypeFont,
+  ) {}
+
+  /** The font file a style is drawn with. */
+  file(font: FontId): TrueTypeFont {
+    return font === "bold" ? this.bold : this.regular;
+  }
+
+  /** The width of a line of text in points. */
+  width(text: string, font: FontId, size: number): number {
+    const file = this.file(font);
+    let units = 0;
+    for (const char of cleanText(text)) units += file.advance(file.glyphFor(char.codePointAt(0)!));
+    return (units * size) / file.unitsPerEm;
+  }
+
+  /**
+   * Wraps text to lines no wider than maxWidth. Line breaks in the text are
+   * kept (a blank line stays blank); words longer than a line are split.
+   */
+  wrap(text: string, font: FontId, size: number, maxWidth: number): string[] {
+    const lines: string[] = [];
+    for (const paragraph of cleanText(text).split(/\r\n?|\n/)) {
+      const words = paragraph.split(/ +/).filter((word) => word !== "");
+      if (words.length === 0) {
+        lines.push("");
+        continue;
+      }
+      let line = "";
+      for (let word of words) {
+        const candidate = line ? `${line} ${word}` : word;
+        if (this.width(candidate, font, size) <= maxWidth) {
+          line = candidate;
+          continue;
+        }
+        if (line) lines.push(line);
+        line = "";
+        while (this.width(word, font, size) > maxWidth) {
+          // Split a very long word (a URL) at the most characters that fit, never inside a surrogate pair.
+          const chars = [...word];
+          let cut = 1;
+          while (cut < chars.length && this.width(chars.slice(0, cut + 1).join(""), font, size) <= maxWidth) cut++;
+          lines.push(chars.slice(0, cut).join(""));
+          word = chars.slice(cut).join("");
+        }
+        line = word;
+      }
+      lines.push(line);
+    }
+    return lines;
+  }
+}
+
+/** Reads the fonts from font files' bytes. */
+export function pdfFontsFrom(regular: Uint8Array, bold: Uint8Array): PdfFonts {
+  return new PdfFonts(parseTrueType(regular), parseTrueType(bold));
+}
+
+let loading: Promise<PdfFonts> | null = null;
+
+/** Fetches the fonts (from the service worker's cache when offline), once per page. */
+export function loadPdfFonts(): Promise<PdfFonts> {
+  loading ??= Promise.all(
+    [__PDF_FONT_FILES__.regular, __PDF_FONT_FILES__.bold].map(async (url) => {
+      const response = await fetch(url).catch(() => null);
+      if (!response?.ok) throw new Error("the font for PDFs is not on this device yet. Connect to the internet once and try again.");
+      return new Uint8Array(await response.arrayBuffer());
+    }),
+  ).then(([regular, bold]) => pdfFontsFrom(regular, bold));
+  loading.catch(() => (loading = null));
+  return loading;
+}

@@ -5,8 +5,16 @@ import { PEER_QUESTION, SWE_LABELS } from "../cpd/rules";
 import { COMPLETE_PEER, makeEntry } from "../cpd/testing";
 import { registrationYear } from "../cpd/year";
 import type { EntryDoc } from "../sync/schema";
-import { portfolioPdf, type PortfolioOptions } from "./pdf";
-import { textWidth, toWinAnsi, wrapText, writePdf } from "./pdf-writer";
+import { pdfFontFiles } from "../../scripts/pdf-fonts";
+import { portfolioPdf as makePortfolio, type PortfolioOptions } from "./pdf";
+import { cleanText, pdfFontsFrom } from "./pdf-fonts";
+import { writePdf, type PdfPage } from "./pdf-writer";
+
+// The fonts exactly as the build makes them for the app.
+const fonts = pdfFontsFrom(...(pdfFontFiles().map((file) => file.bytes) as [Uint8Array, Uint8Array]));
+const portfolioPdf = (options: PortfolioOptions) => makePortfolio(options, fonts);
+const textWidth = fonts.width.bind(fonts);
+const wrapText = fonts.wrap.bind(fonts);
 
 interface ReadPdf {
   pages: string[][];
@@ -44,7 +52,7 @@ function flat(lines: string[]): string {
 }
 
 function norm(text: string): string {
-  return toWinAnsi(text).replace(/\s+/g, " ").trim();
+  return text.replace(/\s+/g, " ").trim();
 }
 
 const year = registrationYear(2025);
@@ -68,7 +76,7 @@ const short = makeEntry({ title: "Podcast on adolescent neglect", activityDate: 
 const draft = makeEntry({ title: "Half-written", activityDate: null, description: "", learning: "", impact: "", status: "draft" });
 
 function options(extra: Partial<PortfolioOptions> = {}): PortfolioOptions {
-  return { entries: [{ id: "a", entry: long }, { id: "b", entry: short }], year, name: "Sam Example", now, ...extra };
+  return { entries: [{ id: "a", entry: long }, { id: "b", entry: short }], year, owner: { name: "Sam Example", registrationNumber: "SW123456" }, now, ...extra };
 }
 
 describe("portfolio PDF", () => {
@@ -186,11 +194,43 @@ describe("portfolio PDF", () => {
     expect(none).not.toContain("Evidence attached");
   });
 
-  test("characters WinAnsi lacks fall back instead of breaking the file", async () => {
-    const odd = makeEntry({ title: "Łódź visit → plan", learning: "Emoji 😀 and Greek α, ✓ done, “quotes”, −5, naïve, Zoë." });
+  test("letters outside WinAnsi survive: Welsh, Polish, Hungarian names, curly quotes and dashes", async () => {
+    const names = "Siân Ŵyn, Łukasz, Győző, “quotes” – dash";
+    const odd = makeEntry({ title: names, learning: `${names}. Ŷ ŷ ŵ ẁ ẃ ẅ, Ελένη, Олена, Łódź → plan, ✓ done, −5, naïve, Zoë.` });
+    const { pages } = await readPdf(await portfolioPdf(options({ entries: [{ entry: odd }] })));
+    const all = flat(pages.flat());
+    expect(flat(pages[1])).toContain(names);
+    expect(all).toContain(`${names}. Ŷ ŷ ŵ ẁ ẃ ẅ, Ελένη, Олена, Łódź → plan, ✓ done, −5, naïve, Zoë.`);
+    // Letter by letter, so a lost one says which.
+    for (const char of new Set(names.replace(/\s/g, ""))) expect(all, char).toContain(char);
+  });
+
+  test("a character the font lacks prints as a box but still reads as itself", async () => {
+    const odd = makeEntry({ title: "Emoji", learning: "Before 😀 after, 日本." });
     const all = flat((await readPdf(await portfolioPdf(options({ entries: [{ entry: odd }] })))).pages.flat());
-    expect(all).toContain("Lódz visit -> plan");
-    expect(all).toContain("Emoji ? and Greek ?, v done, “quotes”, -5, naïve, Zoë.");
+    expect(all).toContain("Before 😀 after, 日本.");
+  });
+
+  test("the cover says whose portfolio it is; without a registration number it leaves that line out", async () => {
+    const withBoth = flat((await readPdf(await portfolioPdf(options({ owner: { name: "Siân Ŵyn-Jones", registrationNumber: "SW104523" } })))).pages[0]);
+    expect(withBoth).toContain("CPD portfolio Siân Ŵyn-Jones SWE registration number SW104523 Social Work England registration year 2025–26");
+    const nameOnly = await readPdf(await portfolioPdf(options({ owner: { name: "Siân Ŵyn-Jones", registrationNumber: "" } })));
+    expect(flat(nameOnly.pages[0])).toContain("CPD portfolio Siân Ŵyn-Jones Social Work England registration year");
+    expect(flat(nameOnly.pages.flat())).not.toContain("registration number");
+    expect(nameOnly.info.Author).toBe("Siân Ŵyn-Jones");
+    const numberOnly = flat((await readPdf(await portfolioPdf(options({ owner: { registrationNumber: "SW104523" } })))).pages[0]);
+    expect(numberOnly).toContain("CPD portfolio SWE registration number SW104523 Social Work England");
+  });
+
+  test("standards and PCF domains are listed in their own order, whatever order they were ticked in", async () => {
+    const ticked = makeEntry({ title: "Order", standards: ["4.6", "6", "1", "4.10", "4", "4.1", "2"], pcf: ["knowledge", "professionalism"] });
+    const { pages } = await readPdf(await portfolioPdf(options({ entries: [{ entry: ticked }] })));
+    const lines = pages[1];
+    const standards = lines.slice(lines.indexOf("SWE professional standards") + 1, lines.indexOf("PCF domains"));
+    // A long name wraps onto a line of its own; the numbers start the lines.
+    expect(standards.filter((line) => /^\d/.test(line)).map((line) => line.split(" ")[0])).toEqual(["1", "2", "4", "4.1", "4.6", "6", "4.10"]);
+    const pcf = lines.slice(lines.indexOf("PCF domains") + 1, lines.indexOf("PCF domains") + 3);
+    expect(pcf).toEqual(["Professionalism", "Knowledge"]);
   });
 
   test("uncompressed output reads the same; compressed is smaller", async () => {
@@ -198,7 +238,6 @@ describe("portfolio PDF", () => {
     const plain = await portfolioPdf(options({ compress: false }));
     expect(packed.length).toBeLessThan(plain.length);
     expect((await readPdf(plain)).pages).toEqual((await readPdf(packed)).pages);
-    expect(new TextDecoder("latin1").decode(plain)).toContain("/BaseFont /Helvetica /Encoding /WinAnsiEncoding");
   });
 
   test("no entries at all still makes a title page", async () => {
@@ -227,19 +266,16 @@ describe("portfolio PDF", () => {
 });
 
 describe("PDF writer", () => {
-  test("WinAnsi fallbacks", () => {
-    expect(toWinAnsi("café – “ok” € … •")).toBe("café – “ok” € … •");
-    expect(toWinAnsi("Łukasz Ćwik ő ı")).toBe("Lukasz Cwik o i");
-    expect(toWinAnsi("a\tb\u200bc\u00a0d")).toBe("a bc\u00a0d");
-    expect(toWinAnsi("日本 😀")).toBe("?? ?");
-    expect(toWinAnsi("e\u0301")).toBe("é");
+  test("text is cleaned of control and invisible characters; tabs and odd spaces become spaces", () => {
+    expect(cleanText("a\tb\u200bc\u00a0d\u2003e\u0007f\ng")).toBe("a bc\u00a0d ef\ng");
+    expect(cleanText("e\u0301 ŵ")).toBe("é ŵ");
   });
 
-  test("widths come from Helvetica's metrics", () => {
-    expect(textWidth("W", "regular", 1000)).toBe(944);
-    expect(textWidth("i", "regular", 10)).toBeCloseTo(2.22);
-    expect(textWidth("i", "bold", 10)).toBeCloseTo(2.78);
-    expect(textWidth("–", "regular", 10)).toBeCloseTo(5.56);
+  test("widths come from the fonts' own metrics", () => {
+    const advance = (font: "regular" | "bold", char: string) => (font === "bold" ? fonts.bold : fonts.regular).advance(fonts.file(font).glyphFor(char.codePointAt(0)!));
+    expect(textWidth("Wŵ", "regular", 10)).toBeCloseTo(((advance("regular", "W") + advance("regular", "ŵ")) * 10) / 2048);
+    expect(textWidth("i", "bold", 10)).toBeGreaterThan(textWidth("i", "regular", 10));
+    expect(textWidth("i", "italic", 10)).toBe(textWidth("i", "regular", 10));
     expect(textWidth("", "regular", 10)).toBe(0);
   });
 
@@ -254,14 +290,37 @@ describe("PDF writer", () => {
     for (const line of url) expect(textWidth(line, "regular", 10)).toBeLessThanOrEqual(80);
   });
 
-  test("parentheses and backslashes are escaped in the file", async () => {
-    const bytes = await writePdf([{ texts: [{ text: "a (b) \\ c", x: 10, y: 10, font: "regular", size: 10 }], rules: [] }], {}, { compress: false });
-    expect(new TextDecoder("latin1").decode(bytes)).toContain("(a \\(b\\) \\\\ c) Tj");
-    expect((await readPdf(bytes)).pages[0]).toEqual(["a (b) \\ c"]);
+  test("fonts are embedded subsets: CIDFontType2, Identity-H, a ToUnicode map; text as two-byte codes", async () => {
+    const page: PdfPage = {
+      texts: [
+        { text: "a (b) \\ ŵ", x: 10, y: 10, font: "regular", size: 10 },
+        { text: "Bold ł", x: 10, y: 30, font: "bold", size: 10 },
+        { text: "slanted", x: 10, y: 50, font: "italic", size: 10 },
+      ],
+      rules: [],
+    };
+    const bytes = await writePdf([page], fonts, {}, { compress: false });
+    const text = new TextDecoder("latin1").decode(bytes);
+    expect(text).toContain("/Subtype /Type0 /BaseFont /");
+    expect(text.match(/\/Encoding \/Identity-H/g)).toHaveLength(2);
+    expect(text.match(/\/Subtype \/CIDFontType2/g)).toHaveLength(2);
+    expect(text.match(/\/FontFile2 \d+ 0 R/g)).toHaveLength(2);
+    expect(text).toMatch(/\/BaseFont \/[A-Z]{6}\+DejaVuSans /);
+    expect(text).toMatch(/\/BaseFont \/[A-Z]{6}\+DejaVuSans-Bold /);
+    // Codes 1, 2, 3… in the order the characters first appear: "a", " ", "(", "b", ")", "\\", "ŵ".
+    expect(text).toContain("<000100020003000400050002000600020007> Tj");
+    expect(text).toContain("<0001> <0061>");
+    expect(text).toContain("<0007> <0175>");
+    expect(text).toContain("1 0 0.21 1 10 50 Tm");
+    expect((await readPdf(bytes)).pages[0]).toEqual(["a (b) \\ ŵ", "Bold ł", "slanted"]);
+    // Only the glyphs used: the regular font holds "a (b)\\ŵ" and "slanted", far less than the whole font.
+    const lengths = [...text.matchAll(/\/Length1 (\d+)/g)].map((m) => Number(m[1]));
+    expect(lengths).toHaveLength(2);
+    for (const length of lengths) expect(length).toBeLessThan(8000);
   });
 
   test("the cross-reference table points at every object", async () => {
-    const bytes = await writePdf([{ texts: [], rules: [] }], { title: "x" }, { compress: false });
+    const bytes = await writePdf([{ texts: [], rules: [] }], fonts, { title: "x" }, { compress: false });
     const text = new TextDecoder("latin1").decode(bytes);
     const xref = Number(/startxref\n(\d+)/.exec(text)![1]);
     expect(text.slice(xref, xref + 4)).toBe("xref");

@@ -1,18 +1,20 @@
 // A CPD portfolio as a real PDF file, for supervision and appraisal: a title
-// page (the user's name if they want it, the registration year, a summary and
-// the contents), then each entry on its own page with SWE's labels and texts,
-// wrapped to the page, with page numbers.
+// page (whose it is: the name and SWE registration number from the account's
+// settings, when set; the registration year, a summary and the contents),
+// then each entry on its own page with SWE's labels and texts, wrapped to the
+// page, with page numbers.
 //
 // Load it lazily so it costs nothing on the app's first load:
 //   const { portfolioPdf } = await import("../export/pdf");
 // Pure apart from CompressionStream (browsers, Node 18+): no DOM, no Automerge.
 
-import { PEER_LABELS, PEER_QUESTION, peerReflectionState, SWE_LABELS, tagName, yearProgress } from "../cpd/rules";
+import { PCF_DOMAINS, PEER_LABELS, PEER_QUESTION, peerReflectionState, SWE_LABELS, SWE_STANDARDS, tagName, yearProgress, type Tag } from "../cpd/rules";
 import { isInYear, isIsoDate, registrationYearOf, ukDateOf, type RegistrationYear } from "../cpd/year";
 import { typeLabel } from "../evidence/types";
 import type { EntryDoc } from "../sync/schema";
 import { longDate, STATUS_NAMES, sweFieldText } from "./text";
-import { A4, textWidth, wrapText, writePdf, type FontId, type PdfPage } from "./pdf-writer";
+import type { PdfFonts } from "./pdf-fonts";
+import { A4, writePdf, type FontId, type PdfPage } from "./pdf-writer";
 
 export const PDF_MIME_TYPE = "application/pdf";
 
@@ -21,8 +23,8 @@ export interface PortfolioOptions {
   entries: readonly { id?: string; entry: EntryDoc }[];
   /** The registration year the portfolio is for; without one it is "chosen entries". */
   year?: RegistrationYear | null;
-  /** The user's name for the title page (optional: the file may be shared). */
-  name?: string;
+  /** Whose portfolio it is, for the title page; either may be left out. */
+  owner?: { name?: string; registrationNumber?: string };
   /** When it is made: the date on the title page and in the file's details. */
   now: Date;
   /** Add each entry's captured notes after its SWE fields (default false: notes are raw and may identify people). */
@@ -45,6 +47,8 @@ const GREY = 0.35;
 class Layout {
   pages: PdfPage[] = [];
   y = TOP;
+
+  constructor(readonly fonts: PdfFonts) {}
 
   get page(): PdfPage {
     if (this.pages.length === 0) this.newPage();
@@ -71,7 +75,7 @@ class Layout {
    */
   text(text: string, font: FontId, size: number, leading: number, options: { grey?: number; indent?: number; keep?: number } = {}): void {
     const indent = options.indent ?? 0;
-    const lines = wrapText(text, font, size, WIDTH - indent);
+    const lines = this.fonts.wrap(text, font, size, WIDTH - indent);
     this.need(leading * Math.min(lines.length, options.keep ?? 1));
     for (const line of lines) {
       this.need(leading);
@@ -83,6 +87,21 @@ class Layout {
   rule(grey = 0.75): void {
     this.page.rules.push({ x1: MARGIN_X, y1: this.y, x2: MARGIN_X + WIDTH, y2: this.y, width: 0.6, grey });
   }
+}
+
+/** The owner's name and registration number as the title page shows them, "" when not set. */
+function ownerOf(options: PortfolioOptions): { name: string; registrationNumber: string } {
+  const oneLine = (text: string | undefined) => sweFieldText(text).replace(/\n/g, " ");
+  return { name: oneLine(options.owner?.name), registrationNumber: oneLine(options.owner?.registrationNumber) };
+}
+
+/** Tags in their list's order (standards 1, 2, …, 4, 4.1 … 4.8, 5, 6), any the list lacks after them. */
+function inListOrder(ids: readonly string[], list: readonly Tag[]): string[] {
+  const rank = (id: string) => {
+    const at = list.findIndex((tag) => tag.id === id);
+    return at < 0 ? list.length : at;
+  };
+  return [...ids].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b, "en", { numeric: true }));
 }
 
 function byDate(a: { entry: EntryDoc }, b: { entry: EntryDoc }): number {
@@ -148,8 +167,8 @@ function drawEntry(layout: Layout, entry: EntryDoc, title: string, year: Registr
   }
 
   const tags = [
-    ["SWE professional standards", (entry.standards ?? []).map((id) => tagName("standards", id))],
-    ["PCF domains", (entry.pcf ?? []).map((id) => tagName("pcf", id))],
+    ["SWE professional standards", inListOrder(entry.standards ?? [], SWE_STANDARDS).map((id) => tagName("standards", id))],
+    ["PCF domains", inListOrder(entry.pcf ?? [], PCF_DOMAINS).map((id) => tagName("pcf", id))],
     ["Tags", entry.tags ?? []],
   ] as const;
   if (tags.some(([, list]) => list.length > 0)) {
@@ -189,7 +208,9 @@ function drawFront(layout: Layout, options: PortfolioOptions, contents: Contents
   layout.y = A4.height - 140;
   layout.text("CPD portfolio", "bold", 28, 34);
   layout.space(6);
-  if (options.name?.trim()) layout.text(sweFieldText(options.name).replace(/\n/g, " "), "regular", 16, 22);
+  const { name, registrationNumber } = ownerOf(options);
+  if (name) layout.text(name, "regular", 16, 22);
+  if (registrationNumber) layout.text(`SWE registration number ${registrationNumber}`, "regular", 12, 17);
   layout.space(10);
   if (options.year) {
     layout.text(`Social Work England registration year ${options.year.label}`, "bold", 13, 18);
@@ -207,10 +228,11 @@ function drawFront(layout: Layout, options: PortfolioOptions, contents: Contents
   layout.text("Contents", "bold", 13, 18, { keep: 3 });
   layout.space(4);
   if (contents.length === 0) layout.text("No entries.", "italic", BODY, BODY_LEADING, { grey: GREY });
-  const dateWidth = 92;
+  // The date column as wide as its widest date ("30 September 2026"), and a gap.
+  const dateWidth = Math.max(0, ...contents.map((item) => layout.fonts.width(item.date, "regular", BODY))) + 12;
   const pageWidth = 40;
   for (const item of contents) {
-    const lines = wrapText(item.title, "regular", BODY, WIDTH - dateWidth - pageWidth - 12);
+    const lines = layout.fonts.wrap(item.title, "regular", BODY, WIDTH - dateWidth - pageWidth - 12);
     layout.need(BODY_LEADING * lines.length);
     lines.forEach((line, i) => {
       layout.y -= BODY_LEADING;
@@ -219,7 +241,7 @@ function drawFront(layout: Layout, options: PortfolioOptions, contents: Contents
       if (i === 0) {
         if (item.date) texts.push({ text: item.date, x: MARGIN_X, y: baseline, font: "regular", size: BODY, grey: GREY });
         const page = String(item.page || "");
-        texts.push({ text: page, x: MARGIN_X + WIDTH - textWidth(page, "regular", BODY), y: baseline, font: "regular", size: BODY });
+        texts.push({ text: page, x: MARGIN_X + WIDTH - layout.fonts.width(page, "regular", BODY), y: baseline, font: "regular", size: BODY });
       }
       texts.push({ text: line, x: MARGIN_X + dateWidth, y: baseline, font: "regular", size: BODY });
     });
@@ -249,18 +271,18 @@ function summaryLines(options: PortfolioOptions): string[] {
   return lines;
 }
 
-function footer(pages: PdfPage[], label: string): void {
+function footer(fonts: PdfFonts, pages: PdfPage[], label: string): void {
   const total = pages.length;
   pages.forEach((page, i) => {
     const text = `Page ${i + 1} of ${total}`;
     const y = BOTTOM - 30;
-    page.texts.push({ text, x: MARGIN_X + WIDTH - textWidth(text, "regular", 8.5), y, font: "regular", size: 8.5, grey: GREY });
+    page.texts.push({ text, x: MARGIN_X + WIDTH - fonts.width(text, "regular", 8.5), y, font: "regular", size: 8.5, grey: GREY });
     if (i > 0) page.texts.push({ text: label, x: MARGIN_X, y, font: "regular", size: 8.5, grey: GREY });
   });
 }
 
-/** A CPD portfolio as the bytes of a PDF file. */
-export async function portfolioPdf(options: PortfolioOptions): Promise<Uint8Array> {
+/** A CPD portfolio as the bytes of a PDF file, in the given fonts (loadPdfFonts in the app). */
+export async function portfolioPdf(options: PortfolioOptions, fonts: PdfFonts): Promise<Uint8Array> {
   const items = [...options.entries].sort(byDate);
   const titles = items.map((item, i) => entryTitle(item.entry, i));
   const summary = summaryLines(options);
@@ -268,11 +290,11 @@ export async function portfolioPdf(options: PortfolioOptions): Promise<Uint8Arra
     items.map((item, i) => ({ title: titles[i], date: isIsoDate(item.entry.activityDate) ? longDate(item.entry.activityDate) : "No date", page: pages[i] ?? 0 }));
 
   // The front pages first, to know where the entries start; page numbers do not change its line breaks.
-  const front = new Layout();
+  const front = new Layout(fonts);
   drawFront(front, options, contents([]), summary);
   const frontPages = front.pages.length;
 
-  const body = new Layout();
+  const body = new Layout(fonts);
   const starts: number[] = [];
   items.forEach((item, i) => {
     body.newPage();
@@ -280,17 +302,19 @@ export async function portfolioPdf(options: PortfolioOptions): Promise<Uint8Arra
     drawEntry(body, item.entry, titles[i], options.year, options.includeNotes ?? false);
   });
 
-  const final = new Layout();
+  const final = new Layout(fonts);
   drawFront(final, options, contents(starts), summary);
   const pages = [...final.pages, ...body.pages];
   const label = options.year ? `CPD portfolio ${options.year.label}` : "CPD portfolio";
-  footer(pages, options.name?.trim() ? `${label} · ${sweFieldText(options.name).replace(/\n/g, " ")}` : label);
+  const { name } = ownerOf(options);
+  footer(fonts, pages, name ? `${label} · ${name}` : label);
 
   return writePdf(
     pages,
+    fonts,
     {
       title: options.year ? `CPD portfolio ${options.year.label}` : "CPD portfolio",
-      author: options.name?.trim() || undefined,
+      author: name || undefined,
       subject: "Continuing professional development for Social Work England",
       lang: "en-GB",
       created: options.now,
