@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import type { SyncClient } from "../sync/client";
-import type { DraftRecord } from "../sync/drafts";
+import type { DraftRecord, Profile } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { summarize } from "../entries/summary";
 import { useNow, useSubscription } from "../ui/hooks";
@@ -39,7 +39,8 @@ export function ExportScreen({ client }: { client: SyncClient | null }) {
     setBusy(true);
     setMessage("");
     try {
-      const file = await exportFile({ kind, entries: selected.map((record) => ({ id: record.id, entry: record.doc })), year, now: new Date() });
+      const owner = drafts?.profile();
+      const file = await exportFile({ kind, entries: selected.map((record) => ({ id: record.id, entry: record.doc })), year, owner, now: new Date() });
       save(file);
       setMessage(`${file.fileName} is ready in your downloads.`);
     } catch (error) {
@@ -104,6 +105,7 @@ export function ExportScreen({ client }: { client: SyncClient | null }) {
           </div>
         ))}
       </fieldset>
+      {kind === "pdf" && <CoverNote profile={drafts?.profile() ?? null} />}
       <p>
         <button type="button" class="button button-primary" disabled={busy || selected.length === 0} onClick={() => void download()}>
           Download {selected.length === 1 ? "1 entry" : `${selected.length} entries`}
@@ -125,6 +127,18 @@ export function ExportScreen({ client }: { client: SyncClient | null }) {
       <h2>Import</h2>
       <ImportForm client={client} existing={new Set(records.map((record) => record.id))} />
     </section>
+  );
+}
+
+/** Whose the portfolio says it is, and where to change that. */
+function CoverNote({ profile }: { profile: Profile | null }) {
+  if (!profile) return null;
+  const parts = [profile.name, profile.registrationNumber && `SWE registration number ${profile.registrationNumber}`].filter(Boolean);
+  return (
+    <p class="hint">
+      {parts.length ? `The cover shows ${parts.join(", ")}.` : "The cover shows no name or registration number."} Change them under Account, at the end of{" "}
+      <a href="#/entries">Entries</a>.
+    </p>
   );
 }
 

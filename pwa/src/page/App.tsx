@@ -17,6 +17,7 @@ const EntriesScreen = lazyComponent(() => import("../entries/EntriesScreen").the
 const EntryScreen = lazyComponent(() => import("../entries/EntryScreen").then((m) => m.EntryScreen));
 const YearScreen = lazyComponent(() => import("../dashboard/YearScreen").then((m) => m.YearScreen));
 const ExportScreen = lazyComponent(() => import("../export/ExportScreen").then((m) => m.ExportScreen));
+const ProfileForm = lazyComponent(() => import("../account/ProfileForm").then((m) => m.ProfileForm));
 
 /** Loads the other screens once the app has painted, so moving between them never waits. */
 function preloadScreens(): void {
@@ -226,6 +227,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
             <button type="button" class="button button-secondary" onClick={() => void signOut()}>
               Sign out of this device
             </button>
+            <ProfileForm drafts={client?.drafts ?? null} />
           </section>
         )}
       </main>

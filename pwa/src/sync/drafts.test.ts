@@ -159,4 +159,22 @@ describe("DraftStore", () => {
     expect(store.appendParagraph(id, "peerReflection.text", "“Meet them first.”")).toBe(true);
     expect(store.get(id)?.doc?.peerReflection?.text).toBe("“Meet them first.”");
   });
+
+  test("the profile is kept in the root document's settings and reaches the other devices", async () => {
+    const channel = `channel-profile-${++run}`;
+    const laptop = device(`profile-laptop-${run}`, channel);
+    const root = newRoot(laptop);
+    const laptopStore = new DraftStore(laptop, root, "Laptop");
+    const phoneStore = await openStore(device(`profile-phone-${run}`, channel), root.url, "Phone");
+    expect(phoneStore.profile()).toEqual({ name: "", registrationNumber: "" });
+    laptopStore.setProfile({ name: " Siân Ŵyn-Jones ", registrationNumber: "SW104523" });
+    await until(() => phoneStore.profile().registrationNumber === "SW104523", "the profile on the phone");
+    expect(phoneStore.profile()).toEqual({ name: "Siân Ŵyn-Jones", registrationNumber: "SW104523" });
+    expect(root.doc().settings).toMatchObject({ "profile/name": "Siân Ŵyn-Jones", "profile/sweRegistrationNumber": "SW104523" });
+    // Clearing a value removes its key; the other stays.
+    phoneStore.setProfile({ name: "Siân Ŵyn-Jones", registrationNumber: "" });
+    await until(() => laptopStore.profile().registrationNumber === "", "the cleared number on the laptop");
+    expect(root.doc().settings).not.toHaveProperty("profile/sweRegistrationNumber");
+    expect(laptopStore.profile().name).toBe("Siân Ŵyn-Jones");
+  });
 });

@@ -22,6 +22,16 @@ export interface Removed {
   addedAt: number;
 }
 
+/** The account's own details, printed on the PDF portfolio's cover. */
+export interface Profile {
+  name: string;
+  /** Normalised ("SW123456"): see account/registration-number.ts. */
+  registrationNumber: string;
+}
+
+// One flat key each, like the renewal ticks: an edit on one device replaces only its own value.
+const PROFILE_KEYS: Record<keyof Profile, string> = { name: "profile/name", registrationNumber: "profile/sweRegistrationNumber" };
+
 type Listener = () => void;
 
 export class DraftStore {
@@ -243,6 +253,30 @@ export class DraftStore {
     this.#root.change((root) => {
       root.settings ??= {};
       root.settings[`renewal/${year}/${item}`] = done;
+    });
+  }
+
+  /** Whose CPD it is, for the PDF's cover: "" for what is not set. */
+  profile(): Profile {
+    const settings = this.#root.doc()?.settings ?? {};
+    const text = (key: string) => {
+      const value = settings[key];
+      return typeof value === "string" ? value : "";
+    };
+    return { name: text(PROFILE_KEYS.name), registrationNumber: text(PROFILE_KEYS.registrationNumber) };
+  }
+
+  /** Keeps the profile in the root document, so it reaches every device and nothing else. An empty value removes its key. */
+  setProfile(profile: Profile): void {
+    const current = this.profile();
+    this.#root.change((root) => {
+      root.settings ??= {};
+      for (const field of ["name", "registrationNumber"] as const) {
+        const value = profile[field].trim();
+        if (value === current[field]) continue;
+        if (value) root.settings[PROFILE_KEYS[field]] = value;
+        else delete root.settings[PROFILE_KEYS[field]];
+      }
     });
   }
 
