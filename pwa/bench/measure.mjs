@@ -87,6 +87,12 @@ const sum = (list) => list.reduce((total, file) => total + file.gzip, 0);
 console.log("JavaScript + CSS, gzip -9 (Automerge's WebAssembly, 1.1 MiB gzipped, excluded):");
 for (const file of files) console.log(`  ${file.name}: ${kib(file.raw)} raw, ${kib(file.gzip)} gzipped${file.firstPaint ? " (before first paint)" : ""}`);
 console.log(`  before first paint: ${kib(sum(files.filter((file) => file.firstPaint)))}; whole app: ${kib(sum(files))} (budget 150 KB)`);
+const fonts = readdirSync(join(PWA_DIR, "assets"))
+  .filter((name) => name.endsWith(".ttf"))
+  .map((name) => ({ name, gzip: gzipSync(readFileSync(join(PWA_DIR, "assets", name)), { level: 9 }).length }));
+console.log(`PDF fonts (fetched only when a PDF is made, precached): ${fonts.map((font) => `${font.name} ${kib(font.gzip)}`).join(", ")} gzipped`);
+// SIZES_ONLY=1 stops here: the sizes need only the build, not the server and Chromium.
+if (process.env.SIZES_ONLY) process.exit(0);
 
 const { ready, loaded } = await startupTimes();
 const fmt = (values) => `median ${median(values).toFixed(0)} ms, max ${Math.max(...values).toFixed(0)} ms`;

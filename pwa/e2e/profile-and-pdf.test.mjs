@@ -50,6 +50,8 @@ test("name and registration number are set on the phone, checked, synced, and pr
   assert.equal(await number.getAttribute("aria-invalid"), "true");
   assert.equal(await number.evaluate((element) => element === document.activeElement), true);
   await assertNoSeriousViolations(phone, "account details with an error");
+  await form.scrollIntoViewIfNeeded();
+  await phone.screenshot({ path: artefactPath("profile-phone-error.png") });
 
   // Lower case and spaces are fine: kept normalised.
   await number.fill("sw 104 523");
