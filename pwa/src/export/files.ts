@@ -1,7 +1,7 @@
 // One place that turns chosen entries into a file to download: name, type
 // and contents. The PDF writer and its fonts are loaded only when a PDF is
-// asked for, so they never weigh on the app's first load. Pure: no DOM (the screen makes the
-// Blob and the download link).
+// asked for, so they never weigh on the app's first load. Pure: no DOM (the
+// screen makes the Blob and the download link).
 
 import type { RegistrationYear } from "../cpd/year";
 import { ukDateOf } from "../cpd/year";

@@ -93,6 +93,8 @@ class FontUse {
   }
 }
 
+const FONT_KEYS = { regular: "F1", bold: "F2" } as const;
+
 function contentStream(page: PdfPage, uses: Record<"regular" | "bold", FontUse>): string {
   const ops: string[] = [];
   for (const rule of page.rules) {
@@ -112,8 +114,6 @@ function contentStream(page: PdfPage, uses: Record<"regular" | "bold", FontUse>)
   if (page.texts.length) ops.push("ET");
   return ops.join("\n");
 }
-
-const FONT_KEYS = { regular: "F1", bold: "F2" } as const;
 
 /** UTF-16BE hex of a code point, for the ToUnicode map. */
 function utf16Hex(codePoint: number): string {
@@ -259,10 +259,7 @@ async function writeFont(
 ): Promise<void> {
   const { font } = use;
   const chars = [...use.codes.keys()];
-  const subset = subsetTrueType(
-    font,
-    chars.map((c) => font.glyphFor(c)),
-  );
+  const subset = subsetTrueType(font, chars.map((c) => font.glyphFor(c)));
   const scale = (units: number) => Math.round((units * 1000) / font.unitsPerEm);
   const name = `${subsetTag(use.codes)}+${use.name}`;
   // CID → glyph of the subset: two bytes each, from CID 0.
