@@ -136,8 +136,7 @@ function CoverNote({ profile }: { profile: Profile | null }) {
   const parts = [profile.name, profile.registrationNumber && `SWE registration number ${profile.registrationNumber}`].filter(Boolean);
   return (
     <p class="hint">
-      {parts.length ? `The cover shows ${parts.join(", ")}.` : "The cover shows no name or registration number."} Change them under Account, at the end of{" "}
-      <a href="#/entries">Entries</a>.
+      {parts.length ? `The cover shows ${parts.join(", ")}.` : "The cover shows no name or registration number."} Change them under Account, at the end of Entries.
     </p>
   );
 }
