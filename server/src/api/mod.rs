@@ -221,6 +221,81 @@ mod tests {
         assert_eq!(body, "console.log(1)");
     }
 
+    async fn fetch(dir: &std::path::Path, path: &str, accept: Option<&str>) -> (HeaderMap, String) {
+        let mut request = Request::get(path);
+        if let Some(accept) = accept {
+            request = request.header("accept-encoding", accept);
+        }
+        let (status, headers, body) =
+            send(app_serving(dir), request.body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        (headers, body)
+    }
+
+    #[tokio::test]
+    async fn the_brotli_copy_is_preferred_and_q0_refuses_a_coding() {
+        let dir = built_app();
+        std::fs::write(dir.path().join("assets/index-abc123.js.gz"), b"gzip bytes").unwrap();
+        std::fs::write(
+            dir.path().join("assets/index-abc123.js.br"),
+            b"brotli bytes",
+        )
+        .unwrap();
+        let js = "/assets/index-abc123.js";
+        let (headers, body) = fetch(dir.path(), js, Some("gzip, deflate, br")).await;
+        assert_eq!(headers["content-encoding"], "br");
+        assert_eq!(body, "brotli bytes");
+        assert_eq!(headers["vary"], "accept-encoding");
+        let (headers, body) = fetch(dir.path(), js, Some("br;q=0, GZIP;q=0.5")).await;
+        assert_eq!(headers["content-encoding"], "gzip");
+        assert_eq!(body, "gzip bytes");
+        let (headers, body) = fetch(dir.path(), js, Some("gzip;q=0")).await;
+        assert!(!headers.contains_key("content-encoding"));
+        assert_eq!(body, "console.log(1)");
+        // The app shell, served for an app route, has its copies too.
+        std::fs::write(dir.path().join("index.html.br"), b"brotli shell").unwrap();
+        let (headers, body) = fetch(dir.path(), "/entries", Some("br")).await;
+        assert_eq!(headers["content-encoding"], "br");
+        assert_eq!(body, "brotli shell");
+        assert_eq!(headers["cache-control"], "no-cache");
+    }
+
+    #[tokio::test]
+    async fn a_compressed_copy_older_than_its_file_is_not_sent() {
+        let dir = built_app();
+        let sw = dir.path().join("sw.js");
+        std::fs::write(dir.path().join("sw.js.gz"), b"gzip of version 1").unwrap();
+        std::fs::write(dir.path().join("sw.js.br"), b"brotli of version 1").unwrap();
+        let (headers, body) = fetch(dir.path(), "/sw.js", Some("br, gzip")).await;
+        assert_eq!(headers["content-encoding"], "br");
+        assert_eq!(body, "brotli of version 1");
+
+        // Replaced without a rebuild (an operator's hot fix).
+        std::fs::write(&sw, "version 2").unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        let file = std::fs::File::options().append(true).open(&sw).unwrap();
+        file.set_modified(later).unwrap();
+        let (headers, body) = fetch(dir.path(), "/sw.js", Some("br, gzip")).await;
+        assert!(!headers.contains_key("content-encoding"));
+        assert_eq!(body, "version 2");
+    }
+
+    #[tokio::test]
+    async fn a_rebuilt_file_gets_a_new_etag_and_last_modified_is_sent() {
+        let dir = built_app();
+        let (headers, _) = fetch(dir.path(), "/index.html", None).await;
+        assert!(headers.contains_key("last-modified"));
+        let before = headers["etag"].clone();
+        let shell = dir.path().join("index.html");
+        std::fs::write(&shell, "<!doctype html><title>Fieldbook 2</title>").unwrap();
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        let file = std::fs::File::options().append(true).open(&shell).unwrap();
+        file.set_modified(later).unwrap();
+        let (headers, body) = fetch(dir.path(), "/index.html", None).await;
+        assert_ne!(headers["etag"], before);
+        assert!(body.contains("Fieldbook 2"));
+    }
+
     #[tokio::test]
     async fn revalidation_with_a_matching_etag_is_a_304() {
         let dir = built_app();
