@@ -1,8 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { DocumentId } from "@automerge/automerge-repo/slim";
 import type { SyncClient } from "../sync/client";
-import { CaptureMemory, reconcile, startNewNote, type CaptureState, type CaptureTarget } from "./pending";
+import { CaptureMemory, isFinished, reconcile, startNewNote, visitLabel, type CaptureState, type CaptureTarget } from "./pending";
 import { summarize, formatWhen } from "../entries/summary";
+import { Boundary } from "../ui/Boundary";
+import { CaptureFlags } from "./CaptureFlags";
 import { TextField } from "../ui/TextField";
 import { useSubscription, useNow } from "../ui/hooks";
 import { VoiceRecorder } from "../voice";
@@ -14,11 +16,34 @@ type SaveState = "empty" | "saving" | "saved";
 
 export const deviceWord = matchMedia("(pointer: coarse)").matches ? "phone" : "device";
 
+/** True the first time Capture opens in this tab or installed app: session
+ * storage lasts through reloads but not through closing the app. */
+function openedAfresh(userId: string): boolean {
+  const key = `fieldbook.capture.open.${userId}`;
+  const first = sessionStorage.getItem(key) === null;
+  sessionStorage.setItem(key, "1");
+  return first;
+}
+
 /** The phone's home screen: open the app and start typing. */
 export function CaptureScreen({ client, userId }: { client: SyncClient | null; userId: string }) {
   const drafts = client?.drafts ?? null;
   const memory = useMemo(() => new CaptureMemory(`fieldbook.capture.${userId}`, localStorage), [userId]);
-  const [capture, setCapture] = useState<CaptureState>(() => memory.read());
+  const [capture, setCapture] = useState<CaptureState>(() => {
+    // After a gap, or once the app was closed, the last visit's note is
+    // finished: the field starts empty (anything typed before it was put
+    // away is still written into the drafts when they load).
+    const stored = memory.read();
+    if (!isFinished(stored, Date.now(), openedAfresh(userId))) return stored;
+    const fresh = startNewNote(stored, false);
+    memory.write(fresh);
+    return fresh;
+  });
+  // The note begun in the field since Capture opened, if any: any other note
+  // in the field is one being added to, and says so.
+  const [startedHere, setStartedHere] = useState<string | null>(null);
+  // Words typed into an empty field before the drafts loaded begin a note here too.
+  const typedBeforeLoad = useRef(false);
   // True once the field's text has been reconciled with the loaded drafts;
   // until then the field shows (and extends) what localStorage holds.
   const [reconciled, setReconciled] = useState(false);
@@ -53,7 +78,8 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
       for (const earlier of state.earlier ?? []) apply(earlier);
       const target = apply(state);
       const text = noteText(target) ?? "";
-      update({ target, base: text, text });
+      if (target && !state.target && typedBeforeLoad.current) setStartedHere(target.noteId);
+      update({ ...state, earlier: undefined, target, base: text, text });
       setReconciled(true);
     })();
     return () => {
@@ -86,22 +112,36 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
 
   // Keep localStorage's copy of the note current, edits from other devices included.
   useEffect(() => {
-    if (targetNote && targetNote.text !== capture.base) update({ target, base: targetNote.text, text: targetNote.text });
+    if (targetNote && targetNote.text !== capture.base) update({ target, base: targetNote.text, text: targetNote.text, changedAt: Date.now() });
   }, [targetNote?.text]);
 
+  // Left open through a gap (the phone in a pocket between visits), the note
+  // is put away too, when the screen is next looked at.
+  useEffect(() => {
+    const check = () => {
+      if (document.visibilityState === "visible" && isFinished(capture, Date.now(), false)) putAway("The last note was left 30 minutes ago: this is a new note.");
+    };
+    check();
+    document.addEventListener("visibilitychange", check);
+    return () => document.removeEventListener("visibilitychange", check);
+  }, [now, capture]);
+
   const onInput = (value: string) => {
+    const changedAt = Date.now();
     if (!drafts || !reconciled) {
       // Not loaded yet: localStorage is already on the device.
-      update({ ...capture, text: value });
+      typedBeforeLoad.current = true;
+      update({ ...capture, text: value, changedAt });
       setSaveState(value ? "saved" : "empty");
       return;
     }
     if (target && targetNote) {
       drafts.setNoteText(target.draftId as DocumentId, target.noteId, value);
-      update({ target, base: value, text: value });
+      update({ target, base: value, text: value, changedAt });
     } else if (value.trim()) {
       const { id, noteId } = drafts.create(value);
-      update({ target: { draftId: id, noteId }, base: value, text: value });
+      setStartedHere(noteId);
+      update({ target: { draftId: id, noteId }, base: value, text: value, changedAt });
     } else {
       update({ target: null, base: "", text: value });
     }
@@ -114,19 +154,24 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
 
   const field = () => document.getElementById("capture-note") as HTMLTextAreaElement | null;
 
-  const newNote = () => {
+  /** Empties the field for a new note; the one it held stays in the drafts. */
+  function putAway(message: string) {
     update(startNewNote(capture, reconciled));
     setSaveState("empty");
-    setAnnouncement(text.trim() ? "Note kept in your drafts. Start the next one." : "");
+    setAnnouncement(message);
     const el = field();
     if (el) el.value = "";
-    el?.focus();
+    return el;
+  }
+
+  const newNote = () => {
+    putAway(text.trim() ? "Note kept in your drafts. Start the next one." : "")?.focus();
   };
 
   const addTo = (draftId: DocumentId) => {
     if (!drafts) return;
     const noteId = drafts.addNote(draftId);
-    update({ target: { draftId, noteId }, base: "", text: "" });
+    update({ target: { draftId, noteId }, base: "", text: "", changedAt: Date.now() });
     setSaveState("empty");
     const el = field();
     if (el) el.value = "";
@@ -136,12 +181,24 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
 
   const recent = (drafts?.list() ?? []).filter((draft) => draft.doc && draft.id !== target?.draftId).slice(0, RECENT_DRAFTS);
   const addingTo = targetDoc && targetDoc.notes.length > 1 ? summarize(targetDoc).title : null;
+  // Said plainly, with the way out beside it, so one visit does not run on into the next.
+  const continuing = targetDoc && target && target.noteId !== startedHere ? visitLabel(targetDoc.createdAt, now) : null;
 
   return (
     <section class="capture" aria-labelledby="capture-heading">
       <h1 id="capture-heading" class="screen-title">
         {addingTo ? "Add to draft" : "Capture"}
       </h1>
+      {continuing && (
+        <div class="adding-to">
+          <p id="capture-adding-to">
+            Adding to: <strong>{continuing}</strong>
+          </p>
+          <button type="button" class="button button-primary" onClick={newNote}>
+            Start a new note
+          </button>
+        </div>
+      )}
       <label for="capture-note" class="field-label">
         {addingTo ? `New note in “${addingTo}”` : "What happened, and what did you learn?"}
       </label>
@@ -152,20 +209,28 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
         value={text}
         onInput={onInput}
         autoFocus
-        describedBy="capture-saved"
+        describedBy={continuing ? "capture-adding-to capture-saved" : "capture-saved"}
         placeholder="Type or dictate. It is saved as you type."
       />
       <p id="capture-saved" class={`save-state save-${saveState}`} aria-live="polite">
         {saveState === "saved" ? `✓ Saved on this ${deviceWord}` : saveState === "saving" ? "Saving…" : "Nothing to save yet"}
       </p>
+      <Boundary what="the check for identifying details">
+        <CaptureFlags text={text} inputId="capture-note" drafts={reconciled ? drafts : null} draftId={targetDoc ? target!.draftId : null} kept={targetDoc?.dismissedFlags ?? []} />
+      </Boundary>
       <p class="visually-hidden" aria-live="polite">
         {announcement}
       </p>
-      <button type="button" class="button button-primary button-big" onClick={newNote}>
-        New note
-      </button>
+      {!continuing && (
+        <button type="button" class="button button-primary button-big" onClick={newNote}>
+          Start a new note
+        </button>
+      )}
       {/* A recording goes into the draft being written, else into a new one. */}
-      <VoiceRecorder userId={userId} drafts={reconciled ? drafts : null} targetDraft={target?.draftId ?? null} />
+      <Boundary what="the voice recorder">
+        <VoiceRecorder userId={userId} drafts={reconciled ? drafts : null} targetDraft={target?.draftId ?? null} />
+      </Boundary>
+      <Boundary what="your recent drafts">
       {recent.length > 0 && (
         <section class="recent" aria-labelledby="recent-heading">
           <h2 id="recent-heading">Recent drafts</h2>
@@ -189,6 +254,7 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
           </ul>
         </section>
       )}
+      </Boundary>
     </section>
   );
 }

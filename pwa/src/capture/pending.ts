@@ -2,7 +2,9 @@
 // on every keystroke) so that words typed before the drafts have loaded
 // (the first few hundred milliseconds of a cold start, or the first open
 // after signing in with no signal) are on the device at once, and a reload
-// comes back to the same note.
+// comes back to the same note; and when Capture starts a new note instead
+// (after a gap, or when the app was closed), so one visit's note does not
+// run on into the next.
 
 export interface CaptureTarget {
   draftId: string;
@@ -19,6 +21,34 @@ export interface CaptureState {
   /** Notes finished with "New note" before the drafts had loaded, oldest
    * first; each is reconciled like the current one when they load. */
   earlier?: CaptureState[];
+  /** When the note was last changed (typed here, or edited elsewhere), ms. */
+  changedAt?: number;
+}
+
+/** A note left this long is finished: the next words start a new one. */
+export const CAPTURE_GAP_MS = 30 * 60_000;
+
+/** Whether Capture should put `state`'s note away and start a new one: the
+ * app was closed and opened again (not merely reloaded), or the note was
+ * last changed `CAPTURE_GAP_MS` or more ago. */
+export function isFinished(state: CaptureState, now: number, reopened: boolean): boolean {
+  if (state.target === null && state.text === "") return false;
+  if (reopened) return true;
+  return state.changedAt === undefined || now - state.changedAt >= CAPTURE_GAP_MS;
+}
+
+const ukWhen = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", weekday: "long", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const ukDay = new Intl.DateTimeFormat("en-GB", { timeZone: "Europe/London", day: "numeric", month: "long" });
+const ukDate = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London" });
+
+/** "Tuesday 14:05 visit" (UK time) for a note begun at `time`, with the
+ * date too once it is a week or more ago. */
+export function visitLabel(time: number, now: number): string {
+  const part = (type: string) => ukWhen.formatToParts(time).find((p) => p.type === type)?.value ?? "";
+  const [weekday, clock] = [part("weekday"), `${part("hour")}:${part("minute")}`];
+  const days = Math.round((Date.parse(ukDate.format(now)) - Date.parse(ukDate.format(time))) / 86_400_000);
+  const day = days < 7 ? weekday : `${weekday} ${ukDay.format(time)}`;
+  return `${day} ${clock} visit`;
 }
 
 export const EMPTY_CAPTURE: CaptureState = { target: null, base: "", text: "" };

@@ -2,16 +2,13 @@ import type { DocumentId } from "@automerge/automerge-repo/slim";
 import type { DraftStore, EntryTextField } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { findIdentifyingDetails, type Flag } from "../anonymise";
+import { flagKey } from "../anonymise/flag-key";
 
 /** The entry's fields that go to SWE (and its title), checked for identifying details. */
 const CHECKED: EntryTextField[] = ["title", "description", "learning", "impact", "peerReflection.text"];
 
 function textOf(doc: EntryDoc, field: EntryTextField): string {
   return field === "peerReflection.text" ? (doc.peerReflection?.text ?? "") : doc[field];
-}
-
-export function flagKey(flag: Flag): string {
-  return `${flag.kind}:${flag.text}`;
 }
 
 /** Flags in one field the user has not kept. */
