@@ -1,7 +1,7 @@
 # Fieldbook's two everyday commands, plus benchmarks. See README.md.
 # Every target installs what it needs, so each works on a fresh machine.
 
-.PHONY: run test test-rust test-interop test-pwa test-scripts pwa lint bench bench-build bench-server bench-pwa chromium speech-deps speech-test-deps bench-speech model model-deps
+.PHONY: run test test-rust test-interop test-pwa test-scripts pwa lint bench bench-build bench-server bench-pwa chromium speech-deps speech-test-deps bench-speech bench-speech-models model model-deps
 
 CARGO ?= cargo
 PYTHON ?= python3
@@ -81,7 +81,7 @@ speech-test-deps: speech-deps
 
 ## Benchmarks (see BENCHMARKS.md): the sync server against the reference
 ## server, side by side in one table; then the PWA's size and start-up time
-bench: bench-server bench-pwa bench-speech
+bench: bench-server bench-pwa bench-speech bench-speech-models
 
 ## One release build for every benchmark: built apart, the packages unify
 ## their dependencies' features differently and the server is built twice.
@@ -102,6 +102,20 @@ bench-speech: bench-build
 	$(SPEECH_BENCH) --concurrency 4
 	$(SPEECH_BENCH) --concurrency 2 --threads 1
 	$(SPEECH_BENCH) --concurrency 4 --threads 1
+
+## The speech models side by side on a one-minute note (BENCHMARKS.md):
+## each with 1 thread (the server's default) and with 2, one job at a time.
+MINUTE_NOTE = target/bench/minute-note.webm
+$(MINUTE_NOTE): scripts/minute_note.sh | speech-test-deps
+	mkdir -p $(dir $@)
+	sh scripts/minute_note.sh $@
+bench-speech-models: bench-build models/ggml-tiny.en.bin models/ggml-base.bin $(MINUTE_NOTE)
+	@uptime
+	@for model in tiny.en base; do for threads in 1 2; do \
+		echo "model $$model, $$threads thread(s):"; \
+		./target/release/examples/speech_bench --model models/ggml-$$model.bin \
+			--file $(MINUTE_NOTE) --threads $$threads --rounds 2 --header || exit 1; \
+	done; done
 
 ## The app is served by the release server, as deployed: the debug build's
 ## slower sync work after each opening spilled into the next.
