@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::keys;
-use crate::uploads::{Upload, UploadStore, UploadStoreError};
+use crate::uploads::{Upload, UploadStore};
 
 /// The file types users attach as evidence (the PWA's list, with the file
 /// name endings it maps them from, is `pwa/src/evidence/types.ts`). Files
@@ -122,6 +122,9 @@ impl Upload for EvidenceRecord {
     fn id(&self) -> &str {
         &self.evidence_id
     }
+    fn document_id(&self) -> &str {
+        &self.document_id
+    }
     fn size(&self) -> u64 {
         self.size
     }
@@ -152,26 +155,6 @@ pub struct Limits {
 pub struct Evidence {
     pub store: EvidenceStore,
     pub limits: Limits,
-}
-
-impl Evidence {
-    /// Deletes every evidence file of the user's `document_id` (the entry
-    /// was deleted); returns how many.
-    pub async fn delete_for_document(
-        &self,
-        user_id: &str,
-        document_id: &str,
-    ) -> Result<usize, UploadStoreError> {
-        let mut deleted = 0;
-        for record in self.store.list_user(user_id)? {
-            if record.document_id == document_id
-                && self.store.delete(user_id, &record.evidence_id).await?
-            {
-                deleted += 1;
-            }
-        }
-        Ok(deleted)
-    }
 }
 
 #[cfg(test)]

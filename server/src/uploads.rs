@@ -26,6 +26,8 @@ pub trait Upload: Serialize + DeserializeOwned + Clone + Send + Sync {
     const KEYS: UploadKeys;
     fn user_id(&self) -> &str;
     fn id(&self) -> &str;
+    /// The entry document the file belongs to.
+    fn document_id(&self) -> &str;
     /// Declared size in bytes.
     fn size(&self) -> u64;
     /// Declared SHA-256, lowercase hex.
@@ -228,6 +230,22 @@ impl<R: Upload> UploadStore<R> {
         self.store.apply(batch)?;
         self.store.flush().await?;
         Ok(true)
+    }
+
+    /// Deletes every file of the user's `document_id` (the entry was
+    /// deleted); returns how many.
+    pub async fn delete_for_document(
+        &self,
+        user_id: &str,
+        document_id: &str,
+    ) -> Result<usize, UploadStoreError> {
+        let mut deleted = 0;
+        for record in self.list_user(user_id)? {
+            if record.document_id() == document_id && self.delete(user_id, record.id()).await? {
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
     }
 
     fn delete_chunks(

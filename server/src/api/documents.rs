@@ -1,7 +1,7 @@
 //! Documents: deletion. Deleting removes the document's data on the server,
 //! leaves a tombstone so a stale device cannot bring it back, tells devices
 //! that have it open, removes it from the user's root document list, and
-//! deletes the evidence files attached to it.
+//! deletes the evidence files and voice recordings attached to it.
 
 use automerge::transaction::Transactable;
 use automerge::{ReadDoc, ROOT};
@@ -43,11 +43,20 @@ pub async fn delete(
             }
         })
         .await?;
+    // Its files go with it: delete means delete.
+    let internal = |err: crate::uploads::UploadStoreError| ApiError::Internal(err.to_string());
     state
         .evidence
+        .store
         .delete_for_document(&current.user.id, &key)
         .await
-        .map_err(|err| ApiError::Internal(err.to_string()))?;
+        .map_err(internal)?;
+    state
+        .transcription
+        .audio
+        .delete_for_document(&current.user.id, &key)
+        .await
+        .map_err(internal)?;
     tracing::info!(user = %current.user.id, "document deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -60,6 +60,9 @@ impl crate::uploads::Upload for AudioRecord {
     fn id(&self) -> &str {
         &self.audio_id
     }
+    fn document_id(&self) -> &str {
+        &self.document_id
+    }
     fn size(&self) -> u64 {
         self.size
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ReadDoc, ScalarValue, ROOT};
+use fieldbook_server::store::{SledStore, Store};
 use fieldbook_shared::DocumentId;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -257,6 +258,36 @@ async fn an_upload_is_idempotent_resumable_private_and_deletable() {
         Some(audio_id)
     );
     server.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_an_entry_deletes_its_recordings() {
+    let server = TestServer::start().await;
+    let audio_id = "rec_deleted_with_entry";
+    let owner = setup(&server, "voice-entry-delete@example.org", audio_id).await;
+    let token = owner.session.token.clone();
+    let bytes = std::fs::read(chromium_recording()).unwrap();
+    let body = declaration(audio_id, owner.entry.id, &bytes);
+    assert_eq!(declare(&server, &token, body).await.status(), 201);
+    upload(&server, &token, audio_id, &bytes, bytes.len()).await;
+
+    let path = format!("/api/documents/{}", owner.entry.id);
+    assert_eq!(
+        crate::api_delete(&server, &path, &token).await.status(),
+        204
+    );
+    let status = crate::api_get(&server, &format!("/api/audio/{audio_id}"), &token).await;
+    assert_eq!(status.status(), 404, "the recording went with its entry");
+    drop(owner);
+    let dir = server.stop().await.unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let left: Vec<_> = store
+        .scan_prefix(b"")
+        .unwrap()
+        .into_iter()
+        .filter(|(key, _)| String::from_utf8_lossy(key).contains(audio_id))
+        .collect();
+    assert!(left.is_empty(), "no record or bytes of it are left on disk");
 }
 
 #[tokio::test]
