@@ -4,7 +4,7 @@
 //! connection; nothing else is affected.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use fieldbook_shared::wire::{self, Message, PeerId, PeerMetadata, PROTOCOL_V1};
@@ -103,9 +103,7 @@ struct Connection {
 }
 
 pub async fn run(socket: WebSocket, ctx: ConnectionContext, identity: Identity) {
-    ctx.metrics
-        .connections
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ctx.metrics.connection_opened();
     let metrics = ctx.metrics.clone();
     let mut conn = Connection {
         socket,
@@ -116,9 +114,7 @@ pub async fn run(socket: WebSocket, ctx: ConnectionContext, identity: Identity) 
     if let Some(peer) = &conn.peer {
         conn.ctx.hub.unregister_peer(peer).await;
     }
-    metrics
-        .connections
-        .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    metrics.connection_closed();
 }
 
 impl Connection {
@@ -245,15 +241,12 @@ impl Connection {
             Frame::Ping(_) | Frame::Pong(_) => return Ok(Flow::Continue),
         };
         self.check_size(bytes.len())?;
-        let metrics = &self.ctx.metrics;
-        metrics
-            .messages_in
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        metrics
-            .bytes_in
-            .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.ctx.metrics.message_received(bytes.len());
         let peer = self.peer.as_ref().expect("joined before the message loop");
-        handle_message(&self.ctx.hub, peer, &bytes).await
+        let started = Instant::now();
+        let handled = handle_message(&self.ctx.hub, peer, &bytes).await;
+        self.ctx.metrics.message_handled(started.elapsed());
+        handled
     }
 
     fn check_size(&self, len: usize) -> Result<(), Refusal> {
@@ -265,22 +258,13 @@ impl Connection {
 
     async fn send(&mut self, message: &Message) -> Result<(), axum::Error> {
         let bytes = wire::encode(message);
-        let metrics = &self.ctx.metrics;
-        metrics
-            .messages_out
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        metrics
-            .bytes_out
-            .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        self.ctx.metrics.message_sent(bytes.len());
         self.socket.send(Frame::Binary(bytes.into())).await
     }
 
     /// Tells the peer why, in an `error` message, then closes.
     async fn refuse(&mut self, refusal: Refusal) {
-        self.ctx
-            .metrics
-            .protocol_errors
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.ctx.metrics.protocol_error();
         match &refusal {
             Refusal::Sync(SyncError::Storage(err)) => {
                 tracing::error!(error = %err, "storage failed during sync")

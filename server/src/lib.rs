@@ -29,7 +29,6 @@ pub mod uploads;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -154,7 +153,7 @@ impl App {
             .with_graceful_shutdown(stopping)
             .await?;
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-        while metrics.connections.load(Relaxed) > 0 && tokio::time::Instant::now() < deadline {
+        while metrics.open_connections() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         // Awaited, so its handle on the database is gone when this returns.

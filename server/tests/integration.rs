@@ -956,6 +956,9 @@ async fn health_readiness_and_metrics() {
         "fieldbook_bytes_out_total",
         "fieldbook_flush_seconds_count",
         "fieldbook_auth_failures_total",
+        "fieldbook_sync_message_handling_seconds_count",
+        "fieldbook_sync_message_in_bytes_bucket",
+        "fieldbook_sync_message_out_bytes_bucket",
     ] {
         assert!(metrics.contains(name), "{name} missing from {metrics}");
     }
@@ -966,6 +969,13 @@ async fn health_readiness_and_metrics() {
         .parse()
         .unwrap();
     assert!(count >= 1, "a flush was measured");
+    let handled: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("fieldbook_sync_message_handling_seconds_count "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(handled >= 1, "the handling of a message was measured");
     server.stop().await;
 }
 

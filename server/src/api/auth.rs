@@ -94,10 +94,7 @@ pub async fn login(
         Err(AccountError::BadCredentials) => {
             keys.iter()
                 .for_each(|key| state.login_limiter.record_failure(key));
-            state
-                .metrics
-                .auth_failures
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.metrics.auth_failed();
             return Err(AccountError::BadCredentials.into());
         }
         other => other?,

@@ -33,10 +33,7 @@ impl FromRequestParts<AppState> for CurrentDevice {
         match found {
             Some((user, device)) => Ok(CurrentDevice { user, device }),
             None => {
-                state
-                    .metrics
-                    .auth_failures
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                state.metrics.auth_failed();
                 Err(ApiError::Unauthorized)
             }
         }
