@@ -82,6 +82,9 @@ test("a date typed key by key on a laptop: the form keeps working and Insert add
   assert.equal(await page.locator("#swe-description").inputValue(), note);
   assert.equal(await page.locator(".part-error").count(), 0);
   assert.deepEqual(errors, []);
+  // On a laptop the notes sit beside the form.
+  const [notes, form] = await Promise.all([page.locator(".entry-notes").boundingBox(), page.locator(".swe-form").boundingBox()]);
+  assert.ok(notes.x + notes.width <= form.x && Math.abs(notes.y - form.y) < 50, "notes beside the form");
   await assertNoSeriousViolations(page, "entry form after typing a date");
   await page.screenshot({ path: artefactPath("entry-form-1366.png"), fullPage: true });
   await context.close();
@@ -92,8 +95,22 @@ test("the entry form on a 390 px phone passes axe", async () => {
   await page.getByLabel("Date", { exact: true }).click();
   await page.keyboard.type("0212202");
   await page.getByText("Not a date yet").waitFor();
+  // A long title shows all its lines: the box grows with the text.
+  const title = page.getByLabel("Title (for your own list)");
+  const oneLine = (await title.boundingBox()).height;
+  await title.fill("Working with an interpreter on a home visit where the family spoke Polish and Romanian");
+  assert.ok((await title.boundingBox()).height > oneLine * 1.8, "the title grows to show its lines");
+  // Down at the bottom of the long form the sync status is still in view.
+  await page.getByRole("button", { name: "Delete entry" }).scrollIntoViewIfNeeded();
+  const header = await page.locator(".app-header").boundingBox();
+  assert.ok(Math.abs(header.y) < 1, `the header stays at the top (y ${header.y})`);
+  await page.locator("[data-sync]").waitFor({ state: "visible" });
   await assertNoSeriousViolations(page, "entry form on a phone");
   await page.screenshot({ path: artefactPath("entry-form-390.png"), fullPage: true });
+  await page.locator(".entry-notes").screenshot({ path: artefactPath("entry-notes-390.png") });
+  // Insert and Quote share a row under the field they add to.
+  const [insertBox, quoteBox] = await Promise.all(["Insert note 1 into the chosen field", "Quote note 1 in the chosen field"].map((name) => page.getByRole("button", { name }).boundingBox()));
+  assert.equal(insertBox.y, quoteBox.y);
   await context.close();
 });
 
@@ -137,9 +154,10 @@ test("a part that cannot show its data says so, and the rest of the form works",
   // Once the data is readable again, Try again shows the part; nothing typed was lost.
   handle.change((doc) => {
     doc.standards = ["4.1"];
-    doc.title = "Interpreters";
+    doc.title = "Readable again";
   });
-  await page.getByRole("heading", { name: "Interpreters" }).waitFor();
+  // The same change, so once the title shows the tags are readable.
+  await page.getByRole("heading", { name: "Readable again", exact: true }).waitFor();
   await failed.getByRole("button", { name: "Try again" }).click();
   await page.getByText("Tags: SWE standards and PCF (1)").waitFor();
   assert.equal(await page.locator(".part-error").count(), 0);
