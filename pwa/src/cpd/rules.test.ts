@@ -77,8 +77,21 @@ describe("SWE's form as data", () => {
     expect(PEER_ROLES).toContain(example.peerReflection.peerRole);
   });
 
-  test("peer roles: the brief's list, no names, ending with Other", () => {
-    expect(PEER_ROLES).toEqual(["Social worker", "Manager or supervisor", "Teacher", "Police officer", "Health visitor", "Nurse", "GP", "Other"]);
+  test("peer roles: social work, health, education, police and lived experience, never names, ending with Other", () => {
+    expect(PEER_ROLES).toEqual([
+      "Social worker",
+      "Manager or supervisor",
+      "Practice educator",
+      "Occupational therapist",
+      "Psychologist",
+      "Nurse",
+      "Health visitor",
+      "GP",
+      "Teacher",
+      "Police officer",
+      "Person with lived experience",
+      "Other",
+    ]);
   });
 
   test("guidance for every field, and what counts as peer reflection", () => {

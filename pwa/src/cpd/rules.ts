@@ -65,11 +65,15 @@ export const CPD_TYPES: readonly string[] = [
 export const PEER_ROLES: readonly string[] = [
   "Social worker",
   "Manager or supervisor",
+  "Practice educator",
+  "Occupational therapist",
+  "Psychologist",
+  "Nurse",
+  "Health visitor",
+  "GP",
   "Teacher",
   "Police officer",
-  "Health visitor",
-  "Nurse",
-  "GP",
+  "Person with lived experience",
   "Other",
 ];
 
