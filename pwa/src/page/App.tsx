@@ -11,7 +11,7 @@ import { SyncBadge } from "../ui/SyncBadge";
 import { useHashRoute, useNow, useSubscription } from "../ui/hooks";
 import { lazyComponent } from "../ui/lazy";
 import { applyUpdate, onUpdateReady } from "./updates";
-import { isIosBrowserTab, requestPersistentStorage } from "./storage";
+import { isIosBrowserTab, storageWarningDue } from "./storage";
 
 const EntriesScreen = lazyComponent(() => import("../entries/EntriesScreen").then((m) => m.EntriesScreen));
 const EntryScreen = lazyComponent(() => import("../entries/EntryScreen").then((m) => m.EntryScreen));
@@ -89,8 +89,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
   useEffect(() => onUpdateReady(setUpdateReady), []);
 
   useEffect(() => {
-    if (localStorage.getItem("fieldbook.storageWarningDismissed")) return;
-    void requestPersistentStorage().then((result) => setStorageWarning(result === "refused" ? "refused" : null));
+    void storageWarningDue(localStorage).then((due) => setStorageWarning(due ? "refused" : null));
   }, []);
 
   // Deletions whose undo window has passed are carried out on the server
@@ -197,10 +196,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
           <button
             type="button"
             class="button button-secondary"
-            onClick={() => {
-              localStorage.setItem("fieldbook.storageWarningDismissed", "1");
-              setStorageWarning(null);
-            }}
+            onClick={() => setStorageWarning(null)}
           >
             Got it
           </button>
