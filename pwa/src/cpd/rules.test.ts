@@ -18,6 +18,7 @@ import {
   similarity,
   SWE_FIELDS,
   SWE_LABELS,
+  statusCounts,
   SWE_STANDARDS,
   tagName,
   yearProgress,
@@ -209,6 +210,17 @@ describe("year progress", () => {
     expect(progress).toMatchObject({ total: 4, draft: 1, ready: 1, recorded: 2, withPeerReflection: 1, outOfYear: [], undated: [] });
     expect(progress.readyOrRecorded).toEqual({ pieces: 3, distinctPieces: 3, withPeerReflection: 1, met: true });
     expect(progress.onSwe).toEqual({ pieces: 2, distinctPieces: 2, withPeerReflection: 1, met: true });
+  });
+
+  test("undated drafts are counted as drafts on the current year's screen, and on no other", () => {
+    const entries = [makeEntry({ status: "draft", activityDate: null }), makeEntry({ status: "draft" }), makeEntry({ activityDate: null }), makeEntry({ status: "recorded" })];
+    const progress = yearProgress(entries, year);
+    expect(progress).toMatchObject({ draft: 1, ready: 0, recorded: 1, undated: [0, 2], undatedDrafts: 1 });
+    expect(statusCounts(progress, true)).toBe("1 recorded on SWE, 0 ready to record, 2 still drafts (1 with no date yet).");
+    expect(statusCounts(progress, false)).toBe("1 recorded on SWE, 0 ready to record, 1 still a draft.");
+    const onlyUndated = yearProgress([makeEntry({ status: "draft", activityDate: null })], year);
+    expect(statusCounts(onlyUndated, true)).toBe("0 recorded on SWE, 0 ready to record, 1 still a draft (1 with no date yet).");
+    expect(statusCounts(yearProgress([], year), true)).toBe("0 recorded on SWE, 0 ready to record, 0 still drafts.");
   });
 
   test("two pieces without a peer reflection do not meet the requirement; one piece with one does not either", () => {

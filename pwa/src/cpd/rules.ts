@@ -335,6 +335,8 @@ export interface YearProgress {
   outOfYear: number[];
   /** Indexes of entries with no date at all. */
   undated: number[];
+  /** Drafts with no date yet: they count for no year until dated. */
+  undatedDrafts: number;
 }
 
 function requirement(entries: EntryDoc[], duplicates: [number, number][]): RequirementProgress {
@@ -393,7 +395,21 @@ export function yearProgress(entries: readonly EntryDoc[], year: RegistrationYea
     onSwe: requirement(recorded, duplicatePairs(recorded)),
     outOfYear,
     undated,
+    undatedDrafts: undated.filter((index) => entries[index].status === "draft").length,
   };
+}
+
+/**
+ * The year's entries by status in words. A draft with no date yet belongs to
+ * no year; for the current year it is counted with the drafts, since that is
+ * where the user is working on it.
+ */
+export function statusCounts(progress: YearProgress, isCurrentYear: boolean): string {
+  const undated = isCurrentYear ? progress.undatedDrafts : 0;
+  const drafts = progress.draft + undated;
+  const draftWords = `${drafts} still ${drafts === 1 ? "a draft" : "drafts"}`;
+  const undatedWords = undated === 0 ? "" : ` (${undated} with no date yet)`;
+  return `${progress.recorded} recorded on SWE, ${progress.ready} ready to record, ${draftWords}${undatedWords}.`;
 }
 
 // --- Near-identical entries ---------------------------------------------------------

@@ -5,7 +5,7 @@ import type { EntryDoc } from "../sync/schema";
 import { summarize, STATUS_LABELS } from "../entries/summary";
 import { useNow, useSubscription } from "../ui/hooks";
 import { currentRegistrationYear, deadlineMessage, isInYear, yearsWithEntries } from "../cpd/year";
-import { nearDuplicates, PEER_REFLECTIONS_NEEDED, PIECES_NEEDED, yearProgress } from "../cpd/rules";
+import { nearDuplicates, PEER_REFLECTIONS_NEEDED, PIECES_NEEDED, statusCounts, yearProgress } from "../cpd/rules";
 
 /** What SWE's renewal asks for, ticked off by the user. */
 const CHECKLIST = [
@@ -31,7 +31,10 @@ export function YearScreen({ client }: { client: SyncClient | null }) {
 
   const inYear = records.filter((record): record is DraftRecord & { doc: EntryDoc } => !!record.doc?.activityDate && isInYear(record.doc.activityDate, year));
   const undated = records.filter((record) => record.doc && !record.doc.activityDate && record.doc.status !== "draft");
-  const progress = yearProgress(inYear.map((record) => record.doc), year);
+  const progress = yearProgress(
+    records.flatMap((record) => (record.doc ? [record.doc] : [])),
+    year,
+  );
   const { distinctPieces, withPeerReflection } = progress.readyOrRecorded;
   const duplicates = nearDuplicates(inYear.map((record) => ({ id: record.id, entry: record.doc })));
   const checks = drafts?.renewal(year.label) ?? {};
@@ -74,8 +77,7 @@ export function YearScreen({ client }: { client: SyncClient | null }) {
         </li>
       </ul>
       <p class="hint">
-        Counted: entries ready for SWE or recorded on SWE, dated in this year (near-identical entries count once). {progress.recorded} recorded on SWE,{" "}
-        {progress.ready} ready to record, {progress.draft} still drafts.
+        Counted: entries ready for SWE or recorded on SWE, dated in this year (near-identical entries count once). {statusCounts(progress, isCurrent)}
       </p>
 
       {duplicates.length > 0 && (
