@@ -106,9 +106,20 @@ describe("entries as CSV", () => {
     expect(cell("SWE standards")).toBe("4.1 Feedback; 1 Promote the rights, strengths and wellbeing of people, families and communities");
     expect(cell("PCF domains")).toBe("Knowledge");
     expect(cell("Tags")).toBe("interpreters; communication");
-    expect(cell("Notes")).toBe("1");
+    expect(cell("Notes")).toBe("Quick note after the visit.");
     expect(cell("Created")).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
     expect(cell("Fieldbook id")).toBe("doc-1");
+  });
+
+  test("the Notes column holds every note's text, a voice note's transcript, in order; no count", () => {
+    const withNotes = makeEntry();
+    withNotes.notes.push(
+      { ...withNotes.notes[0], id: "n2", text: "Second thought,\nover two lines." },
+      { ...withNotes.notes[0], id: "n3", text: "" },
+      { ...withNotes.notes[0], id: "n4", kind: "voice", text: "", audio: "a1", transcript: "Spoken in the car." },
+    );
+    const [header, row] = parseCsv(entriesToCsv([{ entry: withNotes }]));
+    expect(row[header.indexOf("Notes")]).toBe("Quick note after the visit.\n\nSecond thought,\nover two lines.\n\nSpoken in the car.");
   });
 
   test("empty and missing values are empty cells", () => {

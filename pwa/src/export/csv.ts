@@ -5,7 +5,7 @@
 import { SWE_LABELS, PEER_LABELS, tagName } from "../cpd/rules";
 import { isIsoDate, registrationYearOf } from "../cpd/year";
 import type { EntryDoc } from "../sync/schema";
-import { STATUS_NAMES, sweFieldText } from "./text";
+import { noteTexts, STATUS_NAMES, sweFieldText } from "./text";
 
 export const CSV_MIME_TYPE = "text/csv;charset=utf-8";
 const BOM = "\ufeff";
@@ -48,7 +48,7 @@ export const CSV_COLUMNS: readonly CsvColumn[] = [
   { header: "SWE standards", value: ({ entry }) => (entry.standards ?? []).map((id) => tagName("standards", id)).join("; ") },
   { header: "PCF domains", value: ({ entry }) => (entry.pcf ?? []).map((id) => tagName("pcf", id)).join("; ") },
   { header: "Tags", value: ({ entry }) => (entry.tags ?? []).join("; ") },
-  { header: "Notes", value: ({ entry }) => String(entry.notes?.length ?? 0) },
+  { header: "Notes", value: ({ entry }) => noteTexts(entry).join("\n\n") },
   { header: "Created", value: ({ entry }) => isoTime(entry.createdAt) },
   { header: "Last changed", value: ({ entry }) => isoTime(entry.updatedAt) },
   { header: "Fieldbook id", value: ({ id }) => id ?? "" },

@@ -12,7 +12,7 @@ import { PCF_DOMAINS, PEER_LABELS, PEER_QUESTION, peerReflectionState, SWE_LABEL
 import { isInYear, isIsoDate, registrationYearOf, ukDateOf, type RegistrationYear } from "../cpd/year";
 import { typeLabel } from "../evidence/types";
 import type { EntryDoc } from "../sync/schema";
-import { longDate, STATUS_NAMES, sweFieldText } from "./text";
+import { longDate, noteTexts, STATUS_NAMES, sweFieldText } from "./text";
 import type { PdfFonts } from "./pdf-fonts";
 import { A4, writePdf, type FontId, type PdfPage } from "./pdf-writer";
 
@@ -183,7 +183,7 @@ function drawEntry(layout: Layout, entry: EntryDoc, title: string, year: Registr
   if (evidence.length) field(layout, "Evidence attached", evidence.join("\n"));
 
   if (includeNotes) {
-    const notes = (entry.notes ?? []).map((note) => sweFieldText(note.text || note.transcript || "")).filter(Boolean);
+    const notes = noteTexts(entry);
     if (notes.length) {
       layout.need(40);
       layout.space(16);

@@ -61,6 +61,12 @@ export function sweFieldText(text: string | null | undefined): string {
   );
 }
 
+/** The entry's notes as plain text, in the order captured: what was typed, or
+ * the transcript of a voice note; empty notes left out. */
+export function noteTexts(entry: Pick<EntryDoc, "notes">): string[] {
+  return (entry.notes ?? []).map((note) => sweFieldText(note.text || note.transcript || "")).filter(Boolean);
+}
+
 /** Characters as a person counts them (code points, so an emoji or "é" is one). */
 export function characterCount(text: string): number {
   return Array.from(text).length;
