@@ -7,6 +7,8 @@
 //! the test below fails if this file drifts from it, and the PWA's
 //! `schema.test.ts` fails if the TypeScript does.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 pub const ENTRY_TYPE: &str = "fieldbook/entry";
@@ -89,6 +91,29 @@ pub struct Entry {
     /// Absent in entries made before evidence could be attached.
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// Text fields changed on two devices while apart, by field
+    /// ("description", "peerReflection.text"), until the user dismisses the
+    /// mark. Absent in entries written before marks existed.
+    #[serde(default)]
+    pub merge_marks: BTreeMap<String, MergeMark>,
+}
+
+/// A field changed on two devices while apart: each side as it was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MergeMark {
+    pub sides: Vec<MergeSide>,
+}
+
+/// One side of a merge: the device and the document's heads (hex change
+/// hashes) as it had them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MergeSide {
+    pub device_id: String,
+    /// The device's name, as the user knows it ("" if unknown).
+    pub device: String,
+    pub heads: Vec<String>,
 }
 
 #[cfg(test)]
@@ -105,5 +130,24 @@ mod tests {
         // Round-tripping gives the same JSON: no field the struct lacks, none missing.
         let fixture: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
         assert_eq!(serde_json::to_value(&example).unwrap(), fixture);
+    }
+
+    #[test]
+    fn a_merge_mark_as_the_app_writes_it() {
+        let mut entry: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+        let side = |device: &str, head: &str| serde_json::json!({ "deviceId": format!("id-{device}"), "device": device, "heads": [head] });
+        entry["mergeMarks"] = serde_json::json!({ "description": { "sides": [side("Phone", "ab12"), side("Laptop", "cd34")] } });
+        let parsed: Entry = serde_json::from_value(entry).expect("an entry with a mark");
+        let mark = &parsed.merge_marks["description"];
+        assert_eq!(mark.sides[1].device, "Laptop");
+        assert_eq!(mark.sides[0].heads, ["ab12"]);
+    }
+
+    #[test]
+    fn an_entry_from_before_merge_marks_has_none() {
+        let mut entry: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+        entry.as_object_mut().unwrap().remove("mergeMarks");
+        let parsed: Entry = serde_json::from_value(entry).expect("an older entry");
+        assert!(parsed.merge_marks.is_empty());
     }
 }

@@ -9,6 +9,7 @@ import { useNow, useSubscription } from "../ui/hooks";
 import { EvidencePanel } from "../evidence/EvidencePanel";
 import { NotesPanel } from "./NotesPanel";
 import { SweForm } from "./SweForm";
+import { TextMergeNote } from "./MergeNotes";
 
 interface Props {
   client: SyncClient | null;
@@ -89,6 +90,7 @@ function EntryTitle({ drafts, id, doc }: { drafts: DraftStore; id: DocumentId; d
         Title (for your own list)
       </label>
       <TextField id="entry-title" class="input" rows={1} value={doc.title} onInput={(value) => drafts.setText(id, "title", value.replace(/\n/g, " "))} placeholder="e.g. Working with an interpreter" />
+      <TextMergeNote drafts={drafts} id={id} merges={drafts.merges(id)} field="title" />
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { DateField } from "../ui/DateField";
 import { TextField } from "../ui/TextField";
 import { CopyButton } from "./CopyButton";
 import { FieldFlags } from "./FieldFlags";
+import { ChoiceConflictNote, TextMergeNote } from "./MergeNotes";
 import { StatusPanel } from "./StatusPanel";
 import { TagPicker } from "./TagPicker";
 import { currentRegistrationYear, isInYear, registrationYearOf, ukDateOf } from "../cpd/year";
@@ -41,6 +42,7 @@ export function SweForm({ drafts, id, doc }: Props) {
   const prompts = (field: PromptField) =>
     model === "none" ? [] : (REFLECTIVE_MODELS.find((m) => m.id === model)?.prompts[field] ?? []);
   const peer = doc.peerReflection;
+  const merges = drafts.merges(id);
   const otherRole = peer !== null && peer.peerRole !== "" && !PEER_ROLES.includes(peer.peerRole);
 
   const textField = (field: "description" | "learning" | "impact", rows = 5) => {
@@ -53,6 +55,9 @@ export function SweForm({ drafts, id, doc }: Props) {
           </label>
           <Guidance text={FIELD_GUIDANCE[field]} prompts={prompts(field)} />
           <TextField id={inputId} rows={rows} value={doc[field]} onInput={(value) => drafts.setText(id, field, value)} />
+        </Boundary>
+        <Boundary what="the merge to check">
+          <TextMergeNote drafts={drafts} id={id} merges={merges} field={field} />
         </Boundary>
         <Boundary what="the check for identifying details">
           <FieldFlags drafts={drafts} id={id} doc={doc} field={field} inputId={inputId} />
@@ -99,6 +104,7 @@ export function SweForm({ drafts, id, doc }: Props) {
             </option>
           ))}
         </select>
+        <ChoiceConflictNote drafts={drafts} id={id} merges={merges} field="activityType" />
         <CopyButton label={SWE_LABELS.activityType} text={doc.activityType ?? ""} />
       </div>
       </Boundary>
@@ -109,6 +115,7 @@ export function SweForm({ drafts, id, doc }: Props) {
             {SWE_LABELS.activityDate}
           </label>
           <DateField id="swe-date" value={doc.activityDate} describedBy="swe-date-notes" onChange={(date) => drafts.setFields(id, { activityDate: date })} />
+          <ChoiceConflictNote drafts={drafts} id={id} merges={merges} field="activityDate" />
         </Boundary>
         <Boundary what="the notes on the date">
           <DateNotes doc={doc} />
@@ -148,6 +155,7 @@ export function SweForm({ drafts, id, doc }: Props) {
                 </option>
               ))}
             </select>
+            <ChoiceConflictNote drafts={drafts} id={id} merges={merges} field="peerReflection.peerRole" />
             {(otherRole || peer.peerRole === "Other") && (
               <>
                 <label for="peer-role-other" class="field-label">
@@ -165,11 +173,13 @@ export function SweForm({ drafts, id, doc }: Props) {
               Date of the discussion
             </label>
             <DateField id="peer-date" value={peer.discussedOn} onChange={(date) => drafts.setPeerReflection(id, { discussedOn: date })} />
+            <ChoiceConflictNote drafts={drafts} id={id} merges={merges} field="peerReflection.discussedOn" />
             <label for="peer-text" class="field-label">
               {PEER_QUESTION}
             </label>
             <Guidance text={FIELD_GUIDANCE.peerReflection} prompts={prompts("peerReflection")} />
             <TextField id="peer-text" rows={5} value={peer.text} onInput={(value) => drafts.setText(id, "peerReflection.text", value)} />
+            <TextMergeNote drafts={drafts} id={id} merges={merges} field="peerReflection.text" />
             <FieldFlags drafts={drafts} id={id} doc={doc} field="peerReflection.text" inputId="peer-text" />
             <CopyButton label="Peer reflection" text={peer.text} />
             <button type="button" class="button button-link" onClick={() => drafts.setPeerReflection(id, null)}>

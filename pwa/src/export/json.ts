@@ -74,6 +74,8 @@ export function plainEntry(entry: EntryDoc): EntryDoc {
       size: file.size,
       addedAt: file.addedAt,
     })),
+    // Merge marks point into this document's history, which a copy does not have.
+    mergeMarks: {},
   };
 }
 
@@ -221,6 +223,7 @@ export function parseEntry(value: Json, path = "entry"): EntryDoc {
     notes,
     dismissedFlags: textList(e.dismissedFlags, `${path}.dismissedFlags`),
     evidence: evidenceList(e.evidence, `${path}.evidence`),
+    mergeMarks: {},
   };
 }
 

@@ -64,7 +64,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
     import("../sync/client")
       .then(({ SyncClient }) =>
         SyncClient.open(
-          { userId: session.userId, rootDocUrl: session.rootDocUrl, deviceName: session.deviceName },
+          { userId: session.userId, rootDocUrl: session.rootDocUrl, deviceName: session.deviceName, deviceId: session.deviceId },
           { onSessionRejected: () => setSessionEnded(true), checkSession: sessionIsValid },
         ),
       )

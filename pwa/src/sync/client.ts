@@ -16,6 +16,8 @@ export interface SyncSession {
   userId: string;
   rootDocUrl: string;
   deviceName: string;
+  /** This device's id on the server: says which side of a merge was this device. */
+  deviceId: string;
 }
 
 export interface SyncOptions {
@@ -63,7 +65,7 @@ export class SyncClient {
     this.#socket = socket;
     this.#options = options;
     this.#ledger = new SyncLedger(`fieldbook.synced.${session.userId}`, localStorage);
-    this.drafts = new DraftStore(repo, root, session.deviceName);
+    this.drafts = new DraftStore(repo, root, session.deviceName, session.deviceId);
     this.#status = this.#computeStatus();
 
     // The repo records each peer's metadata on these events before we see

@@ -2,8 +2,9 @@
 // each draft is its own entry document. Every change is made locally and
 // saved to this device at once; syncing happens behind it.
 
-import { updateText } from "@automerge/automerge/slim";
+import { updateText, type Doc } from "@automerge/automerge/slim";
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo/slim";
+import { authorMessage, concurrentEdits, entryMerges, NO_MERGES, recordMarks, type ChoiceField, type EntryMerges } from "./merges";
 import { newDraft, newNote, type EntryDoc, type EntryStatus, type Evidence, type Note, type PeerReflection, type RootDoc } from "./schema";
 
 /** The entry's fields that hold long, mergeable text. */
@@ -38,6 +39,10 @@ export class DraftStore {
   readonly #repo: Repo;
   readonly #root: DocHandle<RootDoc>;
   readonly #device: string;
+  readonly #deviceId: string;
+  /** Every change this device makes says which device made it (see merges.ts). */
+  readonly #message: string;
+  readonly #merges = new WeakMap<Doc<EntryDoc>, EntryMerges>();
   readonly #handles = new Map<DocumentId, DocHandle<EntryDoc>>();
   readonly #loading = new Map<DocumentId, Promise<void>>();
   readonly #listeners = new Set<Listener>();
@@ -45,10 +50,13 @@ export class DraftStore {
   readonly #removedHere = new Set<DocumentId>();
   #snapshot: DraftRecord[] = [];
 
-  constructor(repo: Repo, root: DocHandle<RootDoc>, device: string) {
+  /** `device` is this device's name, `deviceId` its id on the server (the name if not given). */
+  constructor(repo: Repo, root: DocHandle<RootDoc>, device: string, deviceId = device) {
     this.#repo = repo;
     this.#root = root;
     this.#device = device;
+    this.#deviceId = deviceId;
+    this.#message = authorMessage({ deviceId, device });
     root.on("change", () => this.#syncWithRoot());
     root.on("remote-heads", () => this.#emit());
     this.#syncWithRoot();
@@ -229,6 +237,41 @@ export class DraftStore {
     });
   }
 
+  /** The entry's fields changed on two devices while apart, and choices made
+   * differently on each (see merges.ts). */
+  merges(id: DocumentId): EntryMerges {
+    const handle = this.#handles.get(id);
+    const doc = handle?.isReady() ? handle.doc() : undefined;
+    if (!doc) return NO_MERGES;
+    let merges = this.#merges.get(doc);
+    if (!merges) {
+      merges = entryMerges(doc, this.#deviceId);
+      this.#merges.set(doc, merges);
+    }
+    return merges;
+  }
+
+  /** Clears a field's merge mark on every device: the merged text stands. */
+  dismissMerge(id: DocumentId, field: EntryTextField): void {
+    this.#changeQuietly(id, (doc) => {
+      if (doc.mergeMarks?.[field]) delete doc.mergeMarks[field];
+    });
+  }
+
+  /** Puts one side's version of a marked field back, and clears the mark. */
+  useVersion(id: DocumentId, field: EntryTextField, text: string): void {
+    this.setText(id, field, text);
+    this.dismissMerge(id, field);
+  }
+
+  /** Settles a choice made differently on two devices: writing the value
+   * replaces both, on every device. */
+  choose(id: DocumentId, field: ChoiceField, value: string | null): void {
+    if (field === "activityType" || field === "activityDate") this.setFields(id, { [field]: value });
+    else if (field === "peerReflection.peerRole") this.setPeerReflection(id, { peerRole: value ?? "" });
+    else this.setPeerReflection(id, { discussedOn: value });
+  }
+
   /** Remembers that the user kept a flagged detail ("kind:text"). */
   dismissFlag(id: DocumentId, key: string): void {
     this.#change(id, (doc) => {
@@ -311,12 +354,17 @@ export class DraftStore {
   }
 
   #change(id: DocumentId, edit: (doc: EntryDoc) => void): void {
-    const handle = this.#handles.get(id);
-    if (!handle || !handle.isReady()) return;
-    handle.change((doc) => {
+    this.#changeQuietly(id, (doc) => {
       edit(doc);
       doc.updatedAt = Date.now();
     });
+  }
+
+  /** A change that is not the user's writing, so leaves `updatedAt` alone. */
+  #changeQuietly(id: DocumentId, edit: (doc: EntryDoc) => void): void {
+    const handle = this.#handles.get(id);
+    if (!handle || !handle.isReady()) return;
+    handle.change(edit, { message: this.#message });
   }
 
   #syncWithRoot(): void {
@@ -352,8 +400,21 @@ export class DraftStore {
   #watch(handle: DocHandle<EntryDoc>): void {
     if (this.#handles.has(handle.documentId)) return;
     this.#handles.set(handle.documentId, handle);
-    handle.on("change", () => this.#refresh());
+    handle.on("change", ({ patchInfo }) => {
+      this.#markMerges(handle, patchInfo.before, patchInfo.after);
+      this.#refresh();
+    });
     handle.on("remote-heads", () => this.#emit());
+  }
+
+  /** Records text fields that a merge brought changes to from both sides. */
+  #markMerges(handle: DocHandle<EntryDoc>, before: Doc<EntryDoc>, after: Doc<EntryDoc>): void {
+    const marks = concurrentEdits(before, after);
+    if (Object.keys(marks).length === 0) return;
+    // Not inside the handle's own update, which is still emitting this change.
+    queueMicrotask(() => {
+      if (handle.isReady()) handle.change((doc) => recordMarks(doc, marks), { message: this.#message });
+    });
   }
 
   #forget(id: DocumentId): void {

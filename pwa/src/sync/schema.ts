@@ -59,6 +59,22 @@ export interface EntryDoc {
   dismissedFlags: string[];
   /** Absent in entries made before evidence could be attached. */
   evidence?: Evidence[];
+  /** Text fields changed on two devices while apart, by field ("description",
+   * "peerReflection.text"), until the user dismisses the mark (see merges.ts).
+   * Absent in entries made before marks existed. */
+  mergeMarks?: Record<string, MergeMark>;
+}
+
+/** One side of a merge: the device and the document's heads as it had them. */
+export interface MergeSide {
+  deviceId: string;
+  /** The device's name, as the user knows it ("" if unknown). */
+  device: string;
+  heads: string[];
+}
+
+export interface MergeMark {
+  sides: MergeSide[];
 }
 
 /** The user's root document, created by the server at registration. */
@@ -95,5 +111,6 @@ export function newDraft(firstNote: Note): EntryDoc {
     notes: [firstNote],
     dismissedFlags: [],
     evidence: [],
+    mergeMarks: {},
   };
 }
