@@ -4,6 +4,7 @@ import { formatWhen, matchesQuery, STATUS_LABELS, summarize } from "./summary";
 import { useNow, useSubscription } from "../ui/hooks";
 import { PCF_DOMAINS, SWE_STANDARDS } from "../cpd/rules";
 import { Nudges } from "../dashboard/Nudges";
+import { Boundary } from "../ui/Boundary";
 import type { EntryDoc } from "../sync/schema";
 
 /** A tag filter value: "standards:4.1", "pcf:values", or "" for every entry. */
@@ -28,7 +29,11 @@ export function EntriesScreen({ client }: { client: SyncClient | null }) {
       <h1 id="entries-heading" class="screen-title">
         Entries
       </h1>
-      {drafts && <Nudges drafts={drafts} entries={loaded} now={now} />}
+      {drafts && (
+        <Boundary what="the reminders">
+          <Nudges drafts={drafts} entries={loaded} now={now} />
+        </Boundary>
+      )}
       <div class="search">
         <label for="draft-search" class="field-label">
           Search titles and notes
@@ -79,22 +84,30 @@ export function EntriesScreen({ client }: { client: SyncClient | null }) {
                 </li>
               );
             }
-            const summary = summarize(record.doc);
             return (
               <li key={record.id} class="draft-item">
-                <a class="draft-link" href={`#/entries/${record.id}`}>
-                  <span class="draft-title">{summary.title}</span>
-                  {summary.snippet && <span class="draft-snippet">{summary.snippet}</span>}
-                  <span class="draft-meta">
-                    {summary.noteCount === 1 ? "1 note" : `${summary.noteCount} notes`} · {STATUS_LABELS[summary.status]} · changed{" "}
-                    {formatWhen(summary.updatedAt, now)}
-                  </span>
-                </a>
+                {/* One entry this version cannot read does not take the list with it. */}
+                <Boundary what="this entry">
+                  <EntryLink id={record.id} doc={record.doc} now={now} />
+                </Boundary>
               </li>
             );
           })}
         </ul>
       )}
     </section>
+  );
+}
+
+function EntryLink({ id, doc, now }: { id: string; doc: EntryDoc; now: number }) {
+  const summary = summarize(doc);
+  return (
+    <a class="draft-link" href={`#/entries/${id}`}>
+      <span class="draft-title">{summary.title}</span>
+      {summary.snippet && <span class="draft-snippet">{summary.snippet}</span>}
+      <span class="draft-meta">
+        {summary.noteCount === 1 ? "1 note" : `${summary.noteCount} notes`} · {STATUS_LABELS[summary.status]} · changed {formatWhen(summary.updatedAt, now)}
+      </span>
+    </a>
   );
 }
