@@ -21,8 +21,12 @@ pub enum ApiError {
     NotFound,
     Conflict(&'static str, String),
     PayloadTooLarge,
+    /// The request did not finish in time (a body trickled in, a stall).
+    Timeout,
     UnsupportedMediaType,
-    TooManyRequests { retry_after_secs: u64 },
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
     Internal(String),
 }
 
@@ -42,6 +46,12 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
                 "The request is too large.".to_owned(),
+            ),
+            ApiError::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "The request took too long. Nothing was changed unless it says so; try again."
+                    .to_owned(),
             ),
             ApiError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

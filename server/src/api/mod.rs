@@ -17,12 +17,18 @@ mod uploads;
 mod web_app;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::http::{header, StatusCode};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use tokio::sync::watch;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::accounts::Accounts;
 use crate::config::Config;
@@ -35,6 +41,12 @@ pub use error::ApiError;
 
 /// JSON request bodies are small; anything bigger is refused before parsing.
 const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+/// How long a request may take until its handler answers: a recording
+/// piece of 1 MiB on a poor mobile link, with room to spare. The WebSocket
+/// after an upgrade is not a request any more (its keep-alive looks after
+/// it), and a client that stalls before its request head is complete, or
+/// stops reading, meets the connection deadlines (`crate::deadlines`).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
@@ -53,53 +65,112 @@ pub struct AppState {
 
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/auth/register", post(auth::register))
-        .route("/auth/login", post(auth::login))
+        .route(
+            "/auth/register",
+            post(auth::register.layer(json_body_limit())),
+        )
+        .route("/auth/login", post(auth::login.layer(json_body_limit())))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(me::show))
         .route("/devices", get(devices::list))
         .route("/devices/{id}", delete(devices::revoke))
         .route("/documents/{id}", delete(documents::delete))
-        .route("/audio", post(audio::declare))
+        .route("/audio", post(audio::declare.layer(json_body_limit())))
         .route(
             "/audio/{id}",
             get(audio::show)
-                .put(audio::upload)
-                .delete(audio::delete)
-                .layer(DefaultBodyLimit::max(uploads::MAX_PIECE_BYTES)),
+                .put(audio::upload.layer(piece_body_limit()))
+                .delete(audio::delete),
         )
         .route("/audio/{id}/file", get(audio::file))
         .route("/audio/{id}/retry", post(audio::retry))
-        .route("/evidence", post(evidence::declare))
+        .route(
+            "/evidence",
+            post(evidence::declare.layer(json_body_limit())),
+        )
         .route(
             "/evidence/{id}",
             get(evidence::show)
-                .put(evidence::upload)
-                .delete(evidence::delete)
-                .layer(DefaultBodyLimit::max(uploads::MAX_PIECE_BYTES)),
+                .put(evidence::upload.layer(piece_body_limit()))
+                .delete(evidence::delete),
         )
         .route("/evidence/{id}/file", get(evidence::file))
-        .fallback(|| async { ApiError::NotFound })
-        .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES));
-    Router::new()
-        .nest("/api", api)
-        .route("/sync", get(sync::upgrade))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .fallback(web_app::serve)
+        .fallback(|| async { ApiError::NotFound });
+    with_layers(
+        Router::new()
+            .nest("/api", api)
+            .route("/sync", get(sync::upgrade))
+            .route("/healthz", get(ops::healthz))
+            .route("/readyz", get(ops::readyz))
+            .route("/metrics", get(ops::metrics))
+            .fallback(web_app::serve),
+        state,
+    )
+}
+
+/// The limit on a JSON body, on the routes that read one (a route that
+/// takes no body answers as usual whatever is sent).
+fn json_body_limit() -> RequestBodyLimitLayer {
+    RequestBodyLimitLayer::new(MAX_JSON_BODY_BYTES)
+}
+
+/// The limit on a piece of an upload (a recording or an evidence file).
+fn piece_body_limit() -> RequestBodyLimitLayer {
+    RequestBodyLimitLayer::new(uploads::MAX_PIECE_BYTES)
+}
+
+/// tower-http's layers around every route, innermost first.
+fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    let routes = routes
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(middleware::from_fn(in_our_error_shape))
         .layer(middleware::from_fn(origin_check::refuse_cross_site))
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            security_headers::add,
-        ))
+            security_headers::hsts,
+        ));
+    security_headers::FIXED
+        .into_iter()
+        .fold(routes, |routes, (name, value)| {
+            routes.layer(SetResponseHeaderLayer::overriding(name, value))
+        })
         .with_state(state)
+}
+
+/// tower-http's layers refuse with a bare status (a body over the limit, a
+/// request past its deadline); those get our JSON error body too, a piece
+/// of an upload the same refusal as its handler gives.
+async fn in_our_error_shape(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let is_piece = request.method() == axum::http::Method::PUT
+        && ["/api/audio/", "/api/evidence/"]
+            .iter()
+            .any(|prefix| request.uri().path().starts_with(prefix));
+    reshape(next.run(request).await, is_piece)
+}
+
+fn reshape(response: Response, is_piece: bool) -> Response {
+    let ours = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"application/json"));
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE if !ours && is_piece => {
+            uploads::piece_too_large().into_response()
+        }
+        StatusCode::PAYLOAD_TOO_LARGE if !ours => ApiError::PayloadTooLarge.into_response(),
+        StatusCode::REQUEST_TIMEOUT if !ours => ApiError::Timeout.into_response(),
+        _ => response,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use axum::body::Body;
     use axum::http::{HeaderMap, Request, StatusCode};
+    use axum::response::IntoResponse;
     use tower::ServiceExt;
 
     use crate::{build, Config, StorageKind};
@@ -382,6 +453,30 @@ mod tests {
             .to_str()
             .unwrap()
             .starts_with("max-age="));
+    }
+
+    #[tokio::test]
+    async fn the_layers_bare_refusals_get_our_error_body() {
+        for (status, code) in [
+            (StatusCode::REQUEST_TIMEOUT, "timeout"),
+            (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        ] {
+            let response = super::reshape(status.into_response(), false);
+            assert_eq!(response.status(), status);
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["error"]["code"], code);
+        }
+        let piece = super::reshape(StatusCode::PAYLOAD_TOO_LARGE.into_response(), true);
+        let body = axum::body::to_bytes(piece.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("piece_too_large"));
+        let ours = super::ApiError::NotFound.into_response();
+        let passed = super::reshape(ours, true);
+        assert_eq!(passed.status(), StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

@@ -1,4 +1,6 @@
-//! Security headers on every response.
+//! Security headers on every response: the fixed ones as tower-http's
+//! `SetResponseHeaderLayer`s (see `api::router`), and Strict-Transport-Security
+//! here, as it depends on the request (only over https).
 //!
 //! The content security policy allows only our own origin: no inline script
 //! or style, no third-party anything (notes are confidential, so the app must
@@ -6,7 +8,7 @@
 //! browser compile Automerge's WebAssembly and nothing else.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -18,36 +20,41 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
      media-src 'self' blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; \
      object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-pub async fn add(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Set on every response, replacing any a handler set.
+pub const FIXED: [(HeaderName, HeaderValue); 6] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    ),
+    (
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ),
+    (
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("microphone=(self), camera=(), geolocation=()"),
+    ),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+];
+
+/// Strict-Transport-Security, only on responses to requests that came over
+/// https (browsers ignore it over plain http, and it must not be promised
+/// for a server that is not behind TLS).
+pub async fn hsts(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let https = is_https(request.headers(), &state);
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
-        headers.insert(name, HeaderValue::from_static(value));
-    };
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        CONTENT_SECURITY_POLICY,
-    );
-    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
-    set(headers, header::REFERRER_POLICY, "no-referrer");
-    set(
-        headers,
-        header::HeaderName::from_static("permissions-policy"),
-        "microphone=(self), camera=(), geolocation=()",
-    );
-    set(
-        headers,
-        header::HeaderName::from_static("cross-origin-opener-policy"),
-        "same-origin",
-    );
     if https {
-        set(
-            headers,
+        response.headers_mut().insert(
             header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
     response

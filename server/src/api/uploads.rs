@@ -71,14 +71,18 @@ pub fn piece(
             "Say where this piece starts: ?offset=N.",
         ));
     };
-    let body = body.map_err(|_| {
-        refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "piece_too_large",
-            "Send the file in pieces of at most 1 MiB.",
-        )
-    })?;
+    let body = body.map_err(|_| piece_too_large())?;
     Ok((offset, body))
+}
+
+/// A piece over 1 MiB: found by the handler, or declared and refused by the
+/// body limit before it (see `api::reshape`).
+pub fn piece_too_large() -> Refusal {
+    refuse(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "piece_too_large",
+        "Send the file in pieces of at most 1 MiB.",
+    )
 }
 
 /// Appends a piece at `offset`; `complete` runs on the record once the
