@@ -37,10 +37,12 @@ pub struct ConnectionContext {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// The authenticated account and device behind the upgrade request.
+/// The authenticated account and device behind the upgrade request, and
+/// the connection's number (in its log span, and in the hub).
 pub struct Identity {
     pub user_id: String,
     pub device_id: String,
+    pub conn_id: u64,
 }
 
 /// Why a connection is being closed for cause; the text is sent to the peer.
@@ -102,6 +104,21 @@ struct Connection {
     peer: Option<PeerInfo>,
 }
 
+/// The span a connection runs in: its connection, user and device IDs, and
+/// its peer ID once joined; never message contents. Made while the upgrade
+/// request is handled, so it is a child of that request's span (with its
+/// request ID).
+pub fn span(identity: &Identity) -> tracing::Span {
+    tracing::info_span!(
+        "sync",
+        conn = identity.conn_id,
+        user = %identity.user_id,
+        device = %identity.device_id,
+        peer = tracing::field::Empty,
+    )
+}
+
+/// Serves one sync connection until it closes.
 pub async fn run(socket: WebSocket, ctx: ConnectionContext, identity: Identity) {
     ctx.metrics.connection_opened();
     let metrics = ctx.metrics.clone();
@@ -205,9 +222,10 @@ impl Connection {
         if sender_id == self.ctx.hub.server_peer_id() {
             return Err(Refusal::ServerPeerId);
         }
+        tracing::Span::current().record("peer", tracing::field::display(&sender_id));
         let info = PeerInfo {
             peer_id: sender_id,
-            conn_id: self.ctx.hub.next_conn_id(),
+            conn_id: identity.conn_id,
             user_id: identity.user_id,
             device_id: identity.device_id,
             storage_id: peer_metadata

@@ -10,6 +10,8 @@
 //! configure) may log below `info`; every other target is capped at
 //! `info`, on top of (never instead of) the operator's `RUST_LOG`.
 
+use std::io::IsTerminal;
+
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -34,7 +36,12 @@ pub fn privacy_cap() -> Targets {
 pub fn init() {
     let wanted = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                // Colours only for a person at a terminal, not in a journal or file.
+                .with_ansi(std::io::stderr().is_terminal()),
+        )
         .with(wanted)
         .with(privacy_cap())
         .init();

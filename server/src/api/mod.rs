@@ -19,16 +19,19 @@ mod web_app;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::handler::Handler;
-use axum::http::{header, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use tokio::sync::watch;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::accounts::Accounts;
 use crate::config::Config;
@@ -137,7 +140,30 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .fold(routes, |routes, (name, value)| {
             routes.layer(SetResponseHeaderLayer::overriding(name, value))
         })
+        // Outermost: every request gets an ID (a proxy's own is kept) and a
+        // span carrying it, and the response says which it was.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span of one HTTP request: its ID, method and path (never the query,
+/// headers or body); the session records the user and device once known.
+fn request_span(request: &Request<Body>) -> tracing::Span {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        id = %id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        user = tracing::field::Empty,
+        device = tracing::field::Empty,
+    )
 }
 
 /// tower-http's layers refuse with a bare status (a body over the limit, a

@@ -31,7 +31,13 @@ impl FromRequestParts<AppState> for CurrentDevice {
             None => None,
         };
         match found {
-            Some((user, device)) => Ok(CurrentDevice { user, device }),
+            Some((user, device)) => {
+                // Into the request's span, so its log lines name them.
+                let span = tracing::Span::current();
+                span.record("user", tracing::field::display(&user.id));
+                span.record("device", tracing::field::display(&device.id));
+                Ok(CurrentDevice { user, device })
+            }
             None => {
                 state.metrics.auth_failed();
                 Err(ApiError::Unauthorized)

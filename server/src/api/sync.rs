@@ -4,6 +4,7 @@
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::response::Response;
+use tracing::Instrument;
 
 use super::session::CurrentDevice;
 use super::AppState;
@@ -27,7 +28,9 @@ pub async fn upgrade(
     let identity = Identity {
         user_id: current.user.id,
         device_id: current.device.id,
+        conn_id: state.hub.next_conn_id(),
     };
+    let span = connection::span(&identity);
     // Let frames a little over our limit through the WebSocket layer so the
     // connection can answer with an `error` message instead of a bare close.
     let frame_limit = state.config.max_message_bytes.saturating_mul(2);
@@ -39,5 +42,5 @@ pub async fn upgrade(
         .write_buffer_size(0)
         .max_message_size(frame_limit)
         .max_frame_size(frame_limit)
-        .on_upgrade(move |socket| connection::run(socket, ctx, identity))
+        .on_upgrade(move |socket| connection::run(socket, ctx, identity).instrument(span))
 }

@@ -80,3 +80,52 @@ async fn nothing_secret_reaches_the_log_even_at_trace() {
         assert!(!log_holds(&log, secret), "the log holds the {what}");
     }
 }
+
+/// What an operator sees at `RUST_LOG=debug`: every HTTP request's lines
+/// carry its request ID (returned as `x-request-id`) and, once signed in,
+/// the user and device; every line of a sync connection carries its
+/// connection, user, device and peer IDs. Never the note's text.
+#[tokio::test]
+async fn an_operator_can_follow_one_device_through_the_log() {
+    let logged = LoggedServer::start("debug").await;
+    let server = &logged.server;
+    let (account, phone) = account_and_session(server, "follow@example.org").await;
+    let me = Credential::Bearer(phone.token.clone())
+        .apply(client().get(server.url("/api/me")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let request_id = me.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(!request_id.is_empty());
+
+    let mut peer = Peer::join(server, &phone.token, "phone-7").await;
+    let mut entry = Replica::new(random_doc_id(), crate::doc_with_text("notes", NOTE));
+    assert_eq!(entry.sync_until(&mut peer, |_| true).await, Outcome::Synced);
+    drop(peer);
+
+    let log = logged.stop().await;
+    let user = format!("user={}", account.user_id);
+    let device = format!("device={}", phone.device_id);
+    let request_lines: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains(&format!("id={request_id}")))
+        .collect();
+    assert!(
+        request_lines
+            .iter()
+            .any(|line| line.contains("path=/api/me")
+                && line.contains(&user)
+                && line.contains(&device)),
+        "no line of request {request_id} names its user and device: {log}"
+    );
+    let joined = log
+        .lines()
+        .find(|line| line.contains("sync peer joined"))
+        .unwrap_or_else(|| panic!("no join logged: {log}"));
+    for wanted in ["sync{conn=", &user, &device, "peer=phone-7", "path=/sync"] {
+        assert!(joined.contains(wanted), "{wanted} missing from {joined}");
+    }
+    assert!(!log_holds(&log, NOTE), "the log holds the note text");
+    assert!(!log_holds(&log, &phone.token), "the log holds the token");
+}
