@@ -181,8 +181,8 @@ pub async fn run(
 /// Voice-note transcription: the speech model is loaded here, once. A
 /// configured model that is missing, cut off or not a whisper.cpp model is
 /// refused with a plain message and the server runs without one: voice
-/// notes are kept (state `no-model`) and transcribed once a good model is
-/// configured and the recordings are retried.
+/// notes are kept (state `no-model`) and queued at the first start with a
+/// good model.
 fn transcription_service(
     config: &Config,
     store: &Arc<dyn Store>,
