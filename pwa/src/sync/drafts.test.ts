@@ -67,6 +67,30 @@ describe("DraftStore", () => {
     expect(await reopened.whenLoaded(id)).toBe(true);
   });
 
+  test("a new draft reaches this device's storage before the list that names it", async () => {
+    // A page closed between the two writes must not leave a listed draft
+    // that is on neither this device nor (if it never synced) anywhere.
+    const name = `drafts-order-${++run}`;
+    const disk = new IndexedDBStorageAdapter(name);
+    const written: string[] = [];
+    const save = disk.save.bind(disk);
+    disk.save = async (key, data) => {
+      await save(key, data);
+      written.push(key[0]);
+    };
+    const repo = new Repo({ storage: disk, network: [] });
+    repos.push(repo);
+    const root = newRoot(repo);
+    const store = new DraftStore(repo, root, "Phone");
+    await store.flush();
+    written.length = 0;
+
+    const { id } = store.create("Interpreter on a home visit");
+    await until(() => written.includes(root.documentId), "the list to be written");
+    expect(written.indexOf(id)).toBeGreaterThanOrEqual(0);
+    expect(written.indexOf(id)).toBeLessThan(written.indexOf(root.documentId));
+  });
+
   test("concurrent edits to one note on two devices merge by character", async () => {
     const channel = `channel-merge-${++run}`;
     const phone = device(`merge-phone-${run}`, channel);

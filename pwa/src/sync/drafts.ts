@@ -96,22 +96,13 @@ export class DraftStore {
   create(text: string): { id: DocumentId; noteId: string } {
     const now = Date.now();
     const note = newNote(randomId(), this.#device, text, now);
-    const handle = this.#repo.create<EntryDoc>(newDraft(note));
-    this.#watch(handle);
-    this.#root.change((root) => {
-      root.entries[handle.documentId] = { addedAt: now };
-    });
-    return { id: handle.documentId, noteId: note.id };
+    const id = this.#list(newDraft(note), now);
+    return { id, noteId: note.id };
   }
 
   /** Adds an entry from an export file as a new document; returns its id. */
   importEntry(entry: EntryDoc): DocumentId {
-    const handle = this.#repo.create<EntryDoc>(structuredClone(entry));
-    this.#watch(handle);
-    this.#root.change((root) => {
-      root.entries[handle.documentId] = { addedAt: Date.now() };
-    });
-    return handle.documentId;
+    return this.#list(structuredClone(entry), Date.now());
   }
 
   /** Adds a note (empty unless `text` is given) to a draft; returns its id. */
@@ -131,12 +122,7 @@ export class DraftStore {
     const now = Date.now();
     const note: Note = { ...newNote(randomId(), this.#device, "", now), kind: "voice", audio: audioId };
     if (id === null) {
-      const handle = this.#repo.create<EntryDoc>(newDraft(note));
-      this.#watch(handle);
-      this.#root.change((root) => {
-        root.entries[handle.documentId] = { addedAt: now };
-      });
-      return { id: handle.documentId, noteId: note.id };
+      return { id: this.#list(newDraft(note), now), noteId: note.id };
     }
     const handle = this.#handles.get(id);
     if (!handle?.isReady()) return null;
@@ -351,6 +337,22 @@ export class DraftStore {
   /** Writes every pending change to this device's storage. */
   flush(): Promise<void> {
     return this.#repo.flush();
+  }
+
+  /** Makes a new entry document and lists it in the root. The entry's own
+   * write to this device's storage starts first: IndexedDB commits
+   * transactions on one store in the order they began, so the root never
+   * lists an entry that is not on the device. (Automerge-repo would write
+   * the new document only after its save delay, the root's at once; a page
+   * closed in between left an entry listed that this device did not have.) */
+  #list(initial: EntryDoc, addedAt: number): DocumentId {
+    const handle = this.#repo.create<EntryDoc>(initial);
+    void this.#repo.flush([handle.documentId]);
+    this.#watch(handle);
+    this.#root.change((root) => {
+      root.entries[handle.documentId] = { addedAt };
+    });
+    return handle.documentId;
   }
 
   #change(id: DocumentId, edit: (doc: EntryDoc) => void): void {
