@@ -48,7 +48,10 @@ lint: speech-deps
 
 # The speech tests run on tiny.en as `make model` converts it, so they
 # check our converter's output against the fixtures' word error rates.
+# bench/tests/samod.rs runs samod's sync server (a debug build, its own
+# workspace: see bench-build).
 test-rust: speech-test-deps models/ggml-tiny.en.bin
+	$(SAMOD_BUILD)
 	FIELDBOOK_TEST_SPEECH_MODEL=$(CURDIR)/models/ggml-tiny.en.bin $(CARGO) test --workspace
 
 # `test --no-run` builds target/debug/fieldbook with the same features as the
@@ -85,8 +88,12 @@ bench: bench-server bench-pwa bench-speech bench-speech-models
 
 ## One release build for every benchmark: built apart, the packages unify
 ## their dependencies' features differently and the server is built twice.
+## samod's sync server (bench/reference-samod) is its own workspace with its
+## own Cargo.lock, so its automerge never meets ours.
+SAMOD_BUILD = $(CARGO) build --manifest-path bench/reference-samod/Cargo.toml --target-dir target/reference-samod
 bench-build: speech-deps
 	$(CARGO) build --release -p fieldbook-server -p fieldbook-bench --bins --examples
+	$(SAMOD_BUILD) --release
 
 bench-server: bench-build
 	cd bench/reference && npm ci --no-audit --no-fund

@@ -1,6 +1,6 @@
-//! `fieldbook-bench`: runs the benchmark scenarios against Fieldbook and
-//! automerge-repo's reference sync server, side by side on this machine,
-//! and prints one table. See BENCHMARKS.md.
+//! `fieldbook-bench`: runs the benchmark scenarios against Fieldbook,
+//! automerge-repo's reference sync server (Node) and samod's (Rust), side
+//! by side on this machine, and prints one table. See BENCHMARKS.md.
 
 use std::path::{Path, PathBuf};
 
@@ -24,12 +24,19 @@ struct Cli {
     /// Folder of the reference server script, with `npm ci` done
     #[arg(long, default_value = "bench/reference", global = true)]
     reference_dir: PathBuf,
+    /// samod's sync server (`bench/reference-samod`, built by `make bench-build`)
+    #[arg(
+        long,
+        default_value = "target/reference-samod/release/samod-sync-server",
+        global = true
+    )]
+    samod_bin: PathBuf,
     /// Longest one scenario may run on one server before it is reported
     /// as not done (its time is then a lower bound)
     #[arg(long, default_value_t = 150, global = true)]
     cap_secs: u64,
     /// Which servers to measure
-    #[arg(long, value_enum, default_value_t = Which::Both, global = true)]
+    #[arg(long, value_enum, default_value_t = Which::All, global = true)]
     against: Which,
     #[command(subcommand)]
     scenario: Scenario,
@@ -37,9 +44,12 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Which {
-    Both,
+    /// Fieldbook and both reference servers
+    All,
     Fieldbook,
+    /// automerge-repo's Node sync server
     Reference,
+    Samod,
 }
 
 #[derive(Subcommand, Clone)]
@@ -91,7 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 devices: 1000,
                 drafts: 20,
             },
-            // Small enough that the reference server finishes too, so
+            // Small enough that the Node reference finishes too, so
             // peak memory and CPU time can be compared.
             Scenario::MorningSync {
                 devices: 200,
@@ -111,18 +121,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     for scenario in scenarios {
         let name = describe(&scenario);
         eprintln!("running {name}");
-        let fieldbook = match cli.against {
-            Which::Reference => Outcome::NotRun,
-            _ => measure(&cli, Kind::Fieldbook, &scenario).await?,
-        };
-        let reference = match cli.against {
-            Which::Fieldbook => Outcome::NotRun,
-            _ => measure(&cli, Kind::Reference, &scenario).await?,
-        };
+        let mut outcomes = Vec::new();
+        for kind in [Kind::Fieldbook, Kind::Reference, Kind::Samod] {
+            outcomes.push(if cli.against.includes(kind) {
+                measure(&cli, kind, &scenario).await?
+            } else {
+                Outcome::NotRun
+            });
+        }
+        let [fieldbook, reference, samod] = outcomes.try_into().expect("three servers");
         let row = Row {
             scenario: name,
             fieldbook,
             reference,
+            samod,
         };
         // Each scenario's rows as soon as they are known, the whole table at the end.
         eprint!("{}", table(std::slice::from_ref(&row)));
@@ -130,6 +142,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     println!("{}", table(&rows));
     Ok(())
+}
+
+impl Which {
+    fn includes(self, kind: Kind) -> bool {
+        match self {
+            Which::All => true,
+            Which::Fieldbook => kind == Kind::Fieldbook,
+            Which::Reference => kind == Kind::Reference,
+            Which::Samod => kind == Kind::Samod,
+        }
+    }
 }
 
 fn describe(scenario: &Scenario) -> String {
@@ -184,5 +207,6 @@ async fn start(cli: &Cli, kind: Kind) -> anyhow::Result<Target> {
     match kind {
         Kind::Fieldbook => Target::start_fieldbook(&cli.fieldbook_bin).await,
         Kind::Reference => Target::start_reference(Path::new(&cli.reference_dir)).await,
+        Kind::Samod => Target::start_samod(&cli.samod_bin).await,
     }
 }

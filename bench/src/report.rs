@@ -39,52 +39,69 @@ pub enum Outcome {
     NotRun,
 }
 
-/// One scenario's outcome on Fieldbook and on the reference server.
+/// One scenario's outcome on Fieldbook and on each reference server.
 pub struct Row {
     pub scenario: String,
     pub fieldbook: Outcome,
+    /// automerge-repo's Node sync server.
     pub reference: Outcome,
+    pub samod: Outcome,
 }
 
 /// The figure a run stopped at the time cap still has, as a lower bound.
 pub const PEAK_MEMORY: &str = "server peak memory";
 
-/// Prints one markdown table: each figure for Fieldbook and the reference,
-/// and how many times lower Fieldbook's is (every figure is lower-is-better).
+/// Prints one markdown table: each figure for Fieldbook and each reference
+/// server, and how many times lower Fieldbook's is than each reference's
+/// (every figure is lower-is-better).
 pub fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| scenario | measure | fieldbook | reference | reference ÷ fieldbook |\n|---|---|---|---|---|\n",
+        "| scenario | measure | fieldbook | reference | reference ÷ fieldbook | samod | samod ÷ fieldbook |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for row in rows {
-        let names: Vec<&Figure> = match (&row.fieldbook, &row.reference) {
-            (Outcome::Measured(f), _) | (_, Outcome::Measured(f)) => f.iter().collect(),
-            _ => Vec::new(),
-        };
+        let names: Vec<&Figure> = [&row.fieldbook, &row.reference, &row.samod]
+            .into_iter()
+            .find_map(|outcome| match outcome {
+                Outcome::Measured(figures) => Some(figures.iter().collect()),
+                _ => None,
+            })
+            .unwrap_or_default();
         for (i, figure) in names.iter().enumerate() {
-            let ours = cell(&row.fieldbook, i, &figure.name);
-            let theirs = cell(&row.reference, i, &figure.name);
-            let ratio = match (&row.fieldbook, &row.reference) {
-                (Outcome::Measured(f), _) if f[i].value <= 0.0 => "–".to_owned(),
-                (Outcome::Measured(f), Outcome::Measured(r)) => {
-                    format!("{:.1}×", r[i].value / f[i].value)
-                }
-                (Outcome::Measured(f), Outcome::TimedOut { cap, .. }) if i == 0 => {
-                    format!("> {:.1}×", cap.as_secs_f64() * 1e3 / f[0].value)
-                }
-                (Outcome::Measured(f), Outcome::TimedOut { peak_memory, .. })
-                    if figure.name == PEAK_MEMORY =>
-                {
-                    format!("≥ {:.1}×", peak_memory / f[i].value)
-                }
-                _ => "–".to_owned(),
-            };
-            out.push_str(&format!(
-                "| {} | {} | {ours} | {theirs} | {ratio} |\n",
-                row.scenario, figure.name
-            ));
+            let mut line = format!(
+                "| {} | {} | {} |",
+                row.scenario,
+                figure.name,
+                cell(&row.fieldbook, i, &figure.name)
+            );
+            for theirs in [&row.reference, &row.samod] {
+                line.push_str(&format!(
+                    " {} | {} |",
+                    cell(theirs, i, &figure.name),
+                    ratio(&row.fieldbook, theirs, i, &figure.name)
+                ));
+            }
+            out.push_str(&line);
+            out.push('\n');
         }
     }
     out
+}
+
+/// How many times a reference's figure is Fieldbook's, or a lower bound on
+/// it when the reference was stopped at the time cap.
+fn ratio(ours: &Outcome, theirs: &Outcome, i: usize, name: &str) -> String {
+    match (ours, theirs) {
+        (Outcome::Measured(f), _) if f[i].value <= 0.0 => "–".to_owned(),
+        (Outcome::Measured(f), Outcome::Measured(r)) => format!("{:.1}×", r[i].value / f[i].value),
+        (Outcome::Measured(f), Outcome::TimedOut { cap, .. }) if i == 0 => {
+            format!("> {:.1}×", cap.as_secs_f64() * 1e3 / f[0].value)
+        }
+        (Outcome::Measured(f), Outcome::TimedOut { peak_memory, .. }) if name == PEAK_MEMORY => {
+            format!("≥ {:.1}×", peak_memory / f[i].value)
+        }
+        _ => "–".to_owned(),
+    }
 }
 
 fn cell(outcome: &Outcome, i: usize, name: &str) -> String {
@@ -132,13 +149,18 @@ mod tests {
             Figure::new("time", 500.0, "ms"),
             Figure::new(PEAK_MEMORY, 200.0, "MiB"),
         ]);
+        let faster = Outcome::Measured(vec![
+            Figure::new("time", 50.0, "ms"),
+            Figure::new(PEAK_MEMORY, 80.0, "MiB"),
+        ]);
         let text = table(&[Row {
             scenario: "sync".into(),
             fieldbook: ours.clone(),
             reference: theirs,
+            samod: faster,
         }]);
         assert!(
-            text.contains("| sync | time | 100 ms | 500 ms | 5.0× |"),
+            text.contains("| sync | time | 100 ms | 500 ms | 5.0× | 50 ms | 0.5× |"),
             "{text}"
         );
         let capped = table(&[Row {
@@ -148,13 +170,14 @@ mod tests {
                 cap: std::time::Duration::from_secs(60),
                 peak_memory: 300.0,
             },
+            samod: Outcome::NotRun,
         }]);
         assert!(
-            capped.contains("| 100 ms | not done in 60 s | > 600.0× |"),
+            capped.contains("| 100 ms | not done in 60 s | > 600.0× | – | – |"),
             "{capped}"
         );
         assert!(
-            capped.contains("| 40 MiB | ≥ 300 MiB by then | ≥ 7.5× |"),
+            capped.contains("| 40 MiB | ≥ 300 MiB by then | ≥ 7.5× | – | – |"),
             "{capped}"
         );
     }

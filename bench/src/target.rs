@@ -1,7 +1,7 @@
 //! The server under test: Fieldbook (the `fieldbook` binary, or an
-//! in-process server in tests) or automerge-repo's reference server (Node),
-//! started on 127.0.0.1 with a fresh data directory, with its resource use
-//! read from /proc.
+//! in-process server in tests), automerge-repo's reference server (Node) or
+//! samod's (Rust, `bench/reference-samod/`), started on 127.0.0.1 with a
+//! fresh data directory, with its resource use read from /proc.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -18,6 +18,7 @@ const PASSWORD: &str = "benchmark password";
 pub enum Kind {
     Fieldbook,
     Reference,
+    Samod,
 }
 
 impl Kind {
@@ -25,6 +26,7 @@ impl Kind {
         match self {
             Kind::Fieldbook => "fieldbook",
             Kind::Reference => "reference",
+            Kind::Samod => "samod",
         }
     }
 }
@@ -33,7 +35,7 @@ impl Kind {
 #[derive(Clone, Debug)]
 pub struct Login {
     pub token: Option<String>,
-    /// Fieldbook's server-made root document; the reference server has none.
+    /// Fieldbook's server-made root document; the reference servers have none.
     pub root: Option<fieldbook_shared::DocumentId>,
 }
 
@@ -72,6 +74,14 @@ impl Target {
             .args(["--port", "0", "--data-dir"])
             .arg(dir.path());
         Self::spawn(Kind::Reference, command, dir, script_dir).await
+    }
+
+    /// `bin` is `bench/reference-samod`'s `samod-sync-server`.
+    pub async fn start_samod(bin: &Path) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let mut command = Command::new(bin);
+        command.args(["--port", "0", "--data-dir"]).arg(dir.path());
+        Self::spawn(Kind::Samod, command, dir, bin).await
     }
 
     async fn spawn(
@@ -124,7 +134,8 @@ impl Target {
     /// its own peer ID, so setting up thousands of devices does not cost
     /// thousands of password hashes.
     pub async fn logins(&self, devices: usize, per_account: usize) -> anyhow::Result<Vec<Login>> {
-        if self.kind == Kind::Reference {
+        // The reference servers have no accounts: every device just connects.
+        if self.kind != Kind::Fieldbook {
             return Ok(vec![
                 Login {
                     token: None,
