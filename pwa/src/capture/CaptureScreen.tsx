@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { DocumentId } from "@automerge/automerge-repo/slim";
 import type { SyncClient } from "../sync/client";
-import { CaptureMemory, isFinished, reconcile, startNewNote, visitLabel, type CaptureState, type CaptureTarget } from "./pending";
+import { captureMemory, isFinished, startNewNote, visitLabel, type CaptureState } from "./pending";
+import { settleCapture } from "./settle";
 import { summarize, formatWhen } from "../entries/summary";
 import { Boundary } from "../ui/Boundary";
 import { CaptureFlags } from "./CaptureFlags";
@@ -28,7 +29,7 @@ function openedAfresh(userId: string): boolean {
 /** The phone's home screen: open the app and start typing. */
 export function CaptureScreen({ client, userId }: { client: SyncClient | null; userId: string }) {
   const drafts = client?.drafts ?? null;
-  const memory = useMemo(() => new CaptureMemory(`fieldbook.capture.${userId}`, localStorage), [userId]);
+  const memory = useMemo(() => captureMemory(userId), [userId]);
   const [capture, setCapture] = useState<CaptureState>(() => {
     // After a gap, or once the app was closed, the last visit's note is
     // finished: the field starts empty (anything typed before it was put
@@ -58,52 +59,21 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
     setCapture(next);
   };
 
-  const noteText = (target: CaptureTarget | null): string | null => {
-    if (!target || !drafts) return null;
-    const doc = drafts.get(target.draftId as DocumentId)?.doc;
-    return doc?.notes.find((note) => note.id === target.noteId)?.text ?? null;
-  };
-
   useEffect(() => {
     if (!drafts) return;
     let cancelled = false;
-    void (async () => {
-      const before = memory.read();
-      for (const state of [...(before.earlier ?? []), before]) {
-        if (state.target) await drafts.whenLoaded(state.target.draftId as DocumentId);
-      }
+    // The app has usually settled the field already (see settle.ts); this
+    // catches words typed here since.
+    void settleCapture(drafts, memory).then(({ state, created }) => {
       if (cancelled) return;
-      // Read again: the user may have typed while the drafts loaded.
-      const state = memory.read();
-      for (const earlier of state.earlier ?? []) apply(earlier);
-      const target = apply(state);
-      const text = noteText(target) ?? "";
-      if (target && !state.target && typedBeforeLoad.current) setStartedHere(target.noteId);
-      update({ ...state, earlier: undefined, target, base: text, text });
+      if (created && typedBeforeLoad.current) setStartedHere(state.target!.noteId);
+      setCapture(state);
       setReconciled(true);
-    })();
+    });
     return () => {
       cancelled = true;
     };
   }, [drafts]);
-
-  /** Writes what was typed before loading into the drafts; returns the note it ended in. */
-  function apply(state: CaptureState): CaptureTarget | null {
-    if (!drafts) return state.target;
-    const plan = reconcile(state, noteText(state.target));
-    const target = state.target;
-    if (plan.action === "update") {
-      drafts.setNoteText(target!.draftId as DocumentId, target!.noteId, plan.text);
-    } else if (plan.action === "add-note") {
-      return { draftId: target!.draftId, noteId: drafts.addNote(target!.draftId as DocumentId, plan.text) };
-    } else if (plan.action === "create") {
-      const created = drafts.create(plan.text);
-      return { draftId: created.id, noteId: created.noteId };
-    } else if (plan.action === "clear") {
-      return null;
-    }
-    return target;
-  }
 
   const target = capture.target;
   const targetDoc = reconciled && target && drafts ? drafts.get(target.draftId as DocumentId)?.doc : null;
@@ -129,9 +99,10 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
   const onInput = (value: string) => {
     const changedAt = Date.now();
     if (!drafts || !reconciled) {
-      // Not loaded yet: localStorage is already on the device.
+      // Not loaded yet: localStorage is already on the device. Read from it,
+      // not from the screen: the app may have settled it meanwhile.
       typedBeforeLoad.current = true;
-      update({ ...capture, text: value, changedAt });
+      update({ ...memory.read(), text: value, changedAt });
       setSaveState(value ? "saved" : "empty");
       return;
     }
@@ -156,7 +127,7 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
 
   /** Empties the field for a new note; the one it held stays in the drafts. */
   function putAway(message: string) {
-    update(startNewNote(capture, reconciled));
+    update(startNewNote(memory.read(), reconciled));
     setSaveState("empty");
     setAnnouncement(message);
     const el = field();

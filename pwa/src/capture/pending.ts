@@ -53,6 +53,11 @@ export function visitLabel(time: number, now: number): string {
 
 export const EMPTY_CAPTURE: CaptureState = { target: null, base: "", text: "" };
 
+/** This user's Capture field on this device. */
+export function captureMemory(userId: string): CaptureMemory {
+  return new CaptureMemory(`fieldbook.capture.${userId}`, localStorage);
+}
+
 export class CaptureMemory {
   readonly #key: string;
   readonly #storage: Storage;

@@ -5,6 +5,8 @@ import type { Removed } from "../sync/drafts";
 import { deleteDocument, forgetSession, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
 import { SignInScreen } from "../account/SignInScreen";
 import { CaptureScreen } from "../capture/CaptureScreen";
+import { captureMemory } from "../capture/pending";
+import { settleCapture } from "../capture/settle";
 import { DeletionQueue, UNDO_WINDOW_MS } from "../entries/deletions";
 import { Boundary } from "../ui/Boundary";
 import { SyncBadge } from "../ui/SyncBadge";
@@ -71,6 +73,8 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
       .then((ready) => {
         if (cancelled) return void ready.close();
         opened = ready;
+        // Words typed on Capture before now go into the drafts, whichever screen is open.
+        void settleCapture(ready.drafts, captureMemory(session.userId));
         setClient(ready);
         preloadScreens();
       })
