@@ -593,13 +593,15 @@ async fn ephemeral_messages_reach_the_users_other_devices_once() {
 
 #[tokio::test]
 async fn a_peer_id_in_use_cannot_be_taken_by_another_device() {
+    // Another device of the same user: another user's device with the same
+    // peer ID is a different peer (security::sync_access tests that).
     let server = TestServer::start().await;
     let (_, mine) = account_and_session(&server, "m@example.org").await;
-    let (_, theirs) = account_and_session(&server, "t@example.org").await;
+    let my_laptop = login(&server, "m@example.org").await;
     let mut original = Peer::join(&server, &mine.token, "shared-name").await;
 
     let mut socket_peer = Peer {
-        socket: open_socket(&server, &theirs.token).await,
+        socket: open_socket(&server, &my_laptop.token).await,
         peer_id: "shared-name".into(),
         server_id: String::new(),
         server_storage_id: None,
