@@ -121,19 +121,14 @@ pub async fn declare(
         .await
         .map_err(internal)??;
     let (stored, created) = declared;
-    if !created && stored.sha256 != record.sha256 {
-        return Err(refuse(
-            StatusCode::CONFLICT,
-            "audio_conflict",
-            "A different recording was already sent with this ID.",
-        ));
-    }
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(stored.status())).into_response())
+    uploads::declared(
+        &stored,
+        created,
+        &record.sha256,
+        stored.status(),
+        "audio_conflict",
+        "A different recording was already sent with this ID.",
+    )
 }
 
 pub async fn upload(

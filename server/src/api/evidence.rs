@@ -120,19 +120,14 @@ pub async fn declare(
         })
         .await
         .map_err(internal)??;
-    if !created && stored.sha256 != record.sha256 {
-        return Err(refuse(
-            StatusCode::CONFLICT,
-            "evidence_conflict",
-            "A different file was already sent with this ID.",
-        ));
-    }
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(stored.status())).into_response())
+    uploads::declared(
+        &stored,
+        created,
+        &record.sha256,
+        stored.status(),
+        "evidence_conflict",
+        "A different file was already sent with this ID.",
+    )
 }
 
 pub async fn upload(

@@ -119,6 +119,32 @@ pub async fn append<R: Upload>(
 }
 
 /// A size as people read it: 850 bytes, 12 KB, 3.4 MB.
+/// The answer to a declaration: 201 when it made the file's record, 200
+/// when the same file (same SHA-256) was already declared (a retry), 409
+/// `conflict_code` when another file holds the ID.
+pub fn declared<R: Upload>(
+    stored: &R,
+    created: bool,
+    sha256: &str,
+    status: impl serde::Serialize,
+    conflict_code: &'static str,
+    conflict_message: &'static str,
+) -> Reply {
+    if !created && stored.sha256() != sha256 {
+        return Err(refuse(
+            StatusCode::CONFLICT,
+            conflict_code,
+            conflict_message,
+        ));
+    }
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, Json(status)).into_response())
+}
+
 pub fn megabytes(bytes: u64) -> String {
     match bytes {
         0..1_000 => format!("{bytes} bytes"),
