@@ -4,7 +4,7 @@
 // only; the check's code loads after the first paint, so opening the app to
 // the field never waits for it.
 import { useEffect, useState } from "preact/hooks";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import { asDraftId } from "../sync/ids";
 import type { Flag } from "../anonymise";
 import type { DraftStore } from "../sync/drafts";
 import { flagKey } from "../anonymise/flag-key";
@@ -54,7 +54,7 @@ export function CaptureFlags({ text, inputId, drafts, draftId, kept }: Props) {
   };
   const keep = (chosen: Flag[]) => {
     if (!drafts || !draftId) return;
-    for (const flag of chosen) drafts.dismissFlag(draftId as DocumentId, flagKey(flag));
+    for (const flag of chosen) drafts.dismissFlag(asDraftId(draftId), flagKey(flag));
   };
   const count = flags.length === 1 ? "1 detail may identify someone" : `${flags.length} details may identify someone`;
 

@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import { asDraftId, type DraftId } from "../sync/ids";
 import type { SyncClient } from "../sync/client";
 import { captureMemory, isFinished, startNewNote, visitLabel, type CaptureState } from "./pending";
 import { settleCapture } from "./settle";
-import { summarize, formatWhen } from "../entries/summary";
+import { summarize, formatWhen } from "../cpd/summary";
 import { Boundary } from "../ui/Boundary";
 import { CaptureFlags } from "./CaptureFlags";
 import { TextField } from "../ui/TextField";
@@ -76,7 +76,7 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
   }, [drafts]);
 
   const target = capture.target;
-  const targetDoc = reconciled && target && drafts ? drafts.get(target.draftId as DocumentId)?.doc : null;
+  const targetDoc = reconciled && target && drafts ? drafts.get(asDraftId(target.draftId))?.doc : null;
   const targetNote = targetDoc?.notes.find((note) => note.id === target?.noteId);
   const text = targetNote ? targetNote.text : capture.text;
 
@@ -107,7 +107,7 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
       return;
     }
     if (target && targetNote) {
-      drafts.setNoteText(target.draftId as DocumentId, target.noteId, value);
+      drafts.setNoteText(asDraftId(target.draftId), target.noteId, value);
       update({ target, base: value, text: value, changedAt });
     } else if (value.trim()) {
       const { id, noteId } = drafts.create(value);
@@ -139,7 +139,7 @@ export function CaptureScreen({ client, userId }: { client: SyncClient | null; u
     putAway(text.trim() ? "Note kept in your drafts. Start the next one." : "")?.focus();
   };
 
-  const addTo = (draftId: DocumentId) => {
+  const addTo = (draftId: DraftId) => {
     if (!drafts) return;
     const noteId = drafts.addNote(draftId);
     update({ target: { draftId, noteId }, base: "", text: "", changedAt: Date.now() });

@@ -1,27 +1,17 @@
 import { afterEach, expect, test } from "vitest";
-import { Repo, type DocumentId } from "@automerge/automerge-repo/slim";
-import { DraftStore } from "../sync/drafts";
-import type { RootDoc } from "../sync/schema";
+import { asDraftId } from "../sync/ids";
+import type { DraftStore } from "../sync/drafts";
+import { closeMemoryDrafts, memoryDrafts } from "../sync/testing";
 import { memoryStorage } from "../test-storage";
 import { CaptureMemory } from "./pending";
 import { settleCapture } from "./settle";
 
-const repos: Repo[] = [];
-afterEach(async () => {
-  await Promise.all(repos.splice(0).map((repo) => repo.shutdown()));
-});
-
-function drafts(): DraftStore {
-  const repo = new Repo({ network: [] });
-  repos.push(repo);
-  const root = repo.create<RootDoc>({ type: "fieldbook/root", schemaVersion: 1, entries: {}, settings: {} });
-  return new DraftStore(repo, root, "Phone");
-}
+afterEach(closeMemoryDrafts);
 
 const notes = (store: DraftStore) => store.list().map((draft) => draft.doc?.notes.map((note) => note.text));
 
 test("words typed before the drafts loaded become a draft, once", async () => {
-  const store = drafts();
+  const store = memoryDrafts();
   const memory = new CaptureMemory("capture", memoryStorage());
   memory.write({ target: null, base: "", text: "Interpreter on a home visit", changedAt: 1 });
 
@@ -38,7 +28,7 @@ test("words typed before the drafts loaded become a draft, once", async () => {
 });
 
 test("words added to a note, and notes finished before loading, go into the drafts with reconcile's rules", async () => {
-  const store = drafts();
+  const store = memoryDrafts();
   const { id, noteId } = store.create("Met the family");
   const memory = new CaptureMemory("capture", memoryStorage());
   const target = { draftId: id, noteId };
@@ -50,7 +40,7 @@ test("words added to a note, and notes finished before loading, go into the draf
     earlier: [{ target, base: "Met the family", text: "Met the family at home" }],
   });
   await settleCapture(store, memory);
-  expect(store.get(id as DocumentId)?.doc?.notes.map((note) => note.text)).toEqual(["Met the family at home"]);
+  expect(store.get(asDraftId(id))?.doc?.notes.map((note) => note.text)).toEqual(["Met the family at home"]);
   expect(memory.read()).toEqual({ target: null, base: "", text: "" });
 
   // Changed elsewhere meanwhile: the typed words are kept as a note of their own.

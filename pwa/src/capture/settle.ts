@@ -5,7 +5,7 @@
 // runs it too, for words typed into it before it had caught up. Running it
 // again is harmless: what is already in the drafts is kept as it is.
 
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import { asDraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import { reconcile, type CaptureMemory, type CaptureState, type CaptureTarget } from "./pending";
 
@@ -21,7 +21,7 @@ export interface Settled {
 export async function settleCapture(drafts: CaptureDrafts, memory: CaptureMemory): Promise<Settled> {
   const before = memory.read();
   for (const state of [...(before.earlier ?? []), before]) {
-    if (state.target) await drafts.whenLoaded(state.target.draftId as DocumentId);
+    if (state.target) await drafts.whenLoaded(asDraftId(state.target.draftId));
   }
   // Read again: the user may have typed while the drafts loaded. From here
   // on nothing waits, so nothing typed can slip between reading and writing.
@@ -36,7 +36,7 @@ export async function settleCapture(drafts: CaptureDrafts, memory: CaptureMemory
 
 function noteText(drafts: CaptureDrafts, target: CaptureTarget | null): string | null {
   if (!target) return null;
-  const doc = drafts.get(target.draftId as DocumentId)?.doc;
+  const doc = drafts.get(asDraftId(target.draftId))?.doc;
   return doc?.notes.find((note) => note.id === target.noteId)?.text ?? null;
 }
 
@@ -45,9 +45,9 @@ function apply(drafts: CaptureDrafts, state: CaptureState): CaptureTarget | null
   const plan = reconcile(state, noteText(drafts, state.target));
   const target = state.target;
   if (plan.action === "update") {
-    drafts.setNoteText(target!.draftId as DocumentId, target!.noteId, plan.text);
+    drafts.setNoteText(asDraftId(target!.draftId), target!.noteId, plan.text);
   } else if (plan.action === "add-note") {
-    return { draftId: target!.draftId, noteId: drafts.addNote(target!.draftId as DocumentId, plan.text) };
+    return { draftId: target!.draftId, noteId: drafts.addNote(asDraftId(target!.draftId), plan.text) };
   } else if (plan.action === "create") {
     const created = drafts.create(plan.text);
     return { draftId: created.id, noteId: created.noteId };

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { nudges, QUIET_DAYS, REQUIREMENT_NUDGE_DAYS } from "./nudges";
-import { COMPLETE_PEER, makeEntry } from "./testing";
+import { COMPLETE_PEER, makeEntry } from "../sync/testing";
 import { ukInstant } from "./year";
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -23,7 +23,7 @@ import {
   tagName,
   yearProgress,
 } from "./rules";
-import { COMPLETE_PEER, makeEntry } from "./testing";
+import { COMPLETE_PEER, makeEntry } from "../sync/testing";
 import { registrationYear } from "./year";
 
 const brief = readFileSync(new URL("../../../ARCHITECTURE.md", import.meta.url), "utf8").replace(/\s+/g, " ");

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import type { SyncClient } from "../sync/client";
 import type { DraftRecord } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
-import { summarize, STATUS_LABELS } from "../entries/summary";
+import { summarize, STATUS_LABELS } from "../cpd/summary";
 import { useNow, useSubscription } from "../ui/hooks";
 import { currentRegistrationYear, deadlineMessage, isInYear, yearsWithEntries } from "../cpd/year";
 import { nearDuplicates, PEER_REFLECTIONS_NEEDED, PIECES_NEEDED, statusCounts, yearProgress } from "../cpd/rules";

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import type { SyncClient } from "../sync/client";
-import { formatWhen, matchesQuery, STATUS_LABELS, summarize } from "./summary";
+import { formatWhen, matchesQuery, STATUS_LABELS, summarize } from "../cpd/summary";
 import { useNow, useSubscription } from "../ui/hooks";
 import { PCF_DOMAINS, SWE_STANDARDS } from "../cpd/rules";
 import { Nudges } from "../dashboard/Nudges";

@@ -1,8 +1,8 @@
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "../sync/ids";
 import type { SyncClient } from "../sync/client";
 import type { DraftStore, Removed } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
-import { formatWhen, STATUS_LABELS, summarize } from "./summary";
+import { formatWhen, STATUS_LABELS, summarize } from "../cpd/summary";
 import { Boundary } from "../ui/Boundary";
 import { TextField } from "../ui/TextField";
 import { useNow, useSubscription } from "../ui/hooks";
@@ -13,7 +13,7 @@ import { TextMergeNote } from "./MergeNotes";
 
 interface Props {
   client: SyncClient | null;
-  id: DocumentId;
+  id: DraftId;
   onDeleted: (removed: Removed) => void;
 }
 
@@ -83,7 +83,7 @@ export function EntryScreen({ client, id, onDeleted }: Props) {
   );
 }
 
-function EntryTitle({ drafts, id, doc }: { drafts: DraftStore; id: DocumentId; doc: EntryDoc }) {
+function EntryTitle({ drafts, id, doc }: { drafts: DraftStore; id: DraftId; doc: EntryDoc }) {
   return (
     <div class="entry-title">
       <label for="entry-title" class="field-label">

@@ -1,4 +1,4 @@
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "../sync/ids";
 import type { DraftStore, EntryTextField } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { findIdentifyingDetails, type Flag } from "../anonymise";
@@ -29,7 +29,7 @@ function utf16Offset(text: string, codePoints: number): number {
 
 interface Props {
   drafts: DraftStore;
-  id: DocumentId;
+  id: DraftId;
   doc: EntryDoc;
   field: EntryTextField;
   inputId: string;

@@ -3,7 +3,7 @@
 // merged text or either version; for a single choice, both values to pick
 // from. Whatever the user does here reaches every device.
 
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "../sync/ids";
 import type { DraftStore, EntryTextField } from "../sync/drafts";
 import type { ChoiceConflict, ChoiceField, EntryMerges, MergeVersion, TextMerge } from "../sync/merges";
 import { sweDate } from "../export/text";
@@ -25,7 +25,7 @@ function domId(field: string): string {
 
 interface TextProps {
   drafts: DraftStore;
-  id: DocumentId;
+  id: DraftId;
   merges: EntryMerges;
   field: EntryTextField;
 }
@@ -60,7 +60,7 @@ export function TextMergeNote({ drafts, id, merges, field }: TextProps) {
 
 interface ChoiceProps {
   drafts: DraftStore;
-  id: DocumentId;
+  id: DraftId;
   merges: EntryMerges;
   field: ChoiceField;
 }

@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "../sync/ids";
 import type { DraftStore, EntryTextField } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
-import { formatWhen } from "./summary";
+import { formatWhen } from "../cpd/summary";
 import { Boundary } from "../ui/Boundary";
 import { TextField } from "../ui/TextField";
 import { VoiceNote } from "../voice";
@@ -16,7 +16,7 @@ const TARGETS: { field: EntryTextField; label: string }[] = [
 ];
 
 /** The draft's notes, each editable and insertable into SWE's fields. */
-export function NotesPanel({ drafts, id, doc, now }: { drafts: DraftStore; id: DocumentId; doc: EntryDoc; now: number }) {
+export function NotesPanel({ drafts, id, doc, now }: { drafts: DraftStore; id: DraftId; doc: EntryDoc; now: number }) {
   const [focusNote, setFocusNote] = useState<string | null>(null);
   const [inserted, setInserted] = useState("");
 

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { missingForReady } from "../cpd/rules";
@@ -9,7 +9,7 @@ import { undismissedFlags } from "./FieldFlags";
 
 interface Props {
   drafts: DraftStore;
-  id: DocumentId;
+  id: DraftId;
   doc: EntryDoc;
 }
 

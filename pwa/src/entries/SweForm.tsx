@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { Boundary } from "../ui/Boundary";
@@ -28,7 +28,7 @@ const MODEL_KEY = "fieldbook.reflectiveModel";
 
 interface Props {
   drafts: DraftStore;
-  id: DocumentId;
+  id: DraftId;
   doc: EntryDoc;
 }
 

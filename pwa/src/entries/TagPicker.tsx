@@ -1,10 +1,10 @@
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { PCF_DOMAINS, SWE_STANDARDS } from "../cpd/rules";
 
 /** Optional tags: SWE's professional standards and BASW's PCF domains. */
-export function TagPicker({ drafts, id, doc }: { drafts: DraftStore; id: DocumentId; doc: EntryDoc }) {
+export function TagPicker({ drafts, id, doc }: { drafts: DraftStore; id: DraftId; doc: EntryDoc }) {
   const group = (list: "standards" | "pcf", legend: string, options: readonly { id: string; name: string }[]) => (
     <fieldset class="tags">
       <legend>{legend}</legend>

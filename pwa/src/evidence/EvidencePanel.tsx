@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "../sync/ids";
 import { storedSession } from "../account/api";
 import type { DraftStore } from "../sync/drafts";
 import type { EntryDoc, Evidence } from "../sync/schema";
@@ -14,7 +14,7 @@ const POLL_MS = 5000;
 /** The entry's evidence: attach a certificate, slides or a photo of a
  * handout (kept on this device at once, uploaded when there is signal),
  * each file with where it stands, to download or remove. */
-export function EvidencePanel({ drafts, id, doc }: { drafts: DraftStore; id: DocumentId; doc: EntryDoc }) {
+export function EvidencePanel({ drafts, id, doc }: { drafts: DraftStore; id: DraftId; doc: EntryDoc }) {
   const service = useEvidenceService(storedSession()?.userId ?? null);
   const input = useRef<HTMLInputElement>(null);
   const [error, setError] = useState("");

@@ -1,25 +1,12 @@
 import { afterEach, expect, test } from "vitest";
-import { Repo } from "@automerge/automerge-repo/slim";
-import { DraftStore } from "../sync/drafts";
-import type { RootDoc } from "../sync/schema";
+import { closeMemoryDrafts, memoryDrafts } from "../sync/testing";
 
-const repos: Repo[] = [];
-
-afterEach(async () => {
-  await Promise.all(repos.splice(0).map((repo) => repo.shutdown()));
-});
-
-function store(): DraftStore {
-  const repo = new Repo({ network: [] });
-  repos.push(repo);
-  const root = repo.create<RootDoc>({ type: "fieldbook/root", schemaVersion: 1, entries: {}, settings: {} });
-  return new DraftStore(repo, root, "Phone");
-}
+afterEach(closeMemoryDrafts);
 
 const certificate = { id: "Zp3kQ8vN2xLm5Rt7Wy1aBc", name: "Certificate.pdf", mimeType: "application/pdf", size: 1234, addedAt: 1_780_000_000_000 };
 
 test("addEvidence lists a file in the entry once; removeEvidence takes it off", () => {
-  const drafts = store();
+  const drafts = memoryDrafts();
   const { id } = drafts.create("Course today");
   drafts.addEvidence(id, certificate);
   drafts.addEvidence(id, certificate);
@@ -30,7 +17,7 @@ test("addEvidence lists a file in the entry once; removeEvidence takes it off", 
 });
 
 test("an entry made before evidence existed gets its list on the first file", () => {
-  const drafts = store();
+  const drafts = memoryDrafts();
   const older = structuredClone(drafts.get(drafts.create("x").id)!.doc!);
   delete older.evidence;
   const id = drafts.importEntry(older);

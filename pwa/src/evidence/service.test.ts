@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import { asDraftId, type DraftId } from "../sync/ids";
 import type { Evidence } from "../sync/schema";
 import { PIECE_BYTES, sha256Hex } from "../uploads/pieces";
 import { EvidenceApi, type EvidenceDeclaration } from "./api";
@@ -8,7 +8,7 @@ import { EvidenceService, type EvidenceDrafts, type EvidenceEnvironment } from "
 import { EvidenceStore } from "./store";
 import { EVIDENCE_TYPES, evidenceType, MAX_EVIDENCE_BYTES, refusal } from "./types";
 
-const ENTRY = "entry-1" as DocumentId;
+const ENTRY = asDraftId("entry-1");
 let run = 0;
 
 /** The evidence contract's server side in memory, behind a `fetch`. The
@@ -67,10 +67,10 @@ function json(status: number, body: unknown): Response {
 
 class FakeDrafts implements EvidenceDrafts {
   readonly listed: Evidence[] = [];
-  addEvidence(_id: DocumentId, item: Evidence): void {
+  addEvidence(_id: DraftId, item: Evidence): void {
     this.listed.push(item);
   }
-  removeEvidence(_id: DocumentId, evidenceId: string): void {
+  removeEvidence(_id: DraftId, evidenceId: string): void {
     this.listed.splice(this.listed.findIndex((item) => item.id === evidenceId), 1);
   }
   async flush(): Promise<void> {}
@@ -212,7 +212,7 @@ describe("EvidenceService", () => {
   test("when the entry is deleted, its files still waiting here are dropped and never sent", async () => {
     const { store, server, env, drafts, service } = await setup();
     await service.attach(drafts, ENTRY, pdf(100));
-    await service.attach(drafts, "entry-2" as DocumentId, pdf(100, "Other.pdf"));
+    await service.attach(drafts, asDraftId("entry-2"), pdf(100, "Other.pdf"));
     const [deleted, kept] = drafts.listed.map((file) => file.id);
     await service.forgetEntry(ENTRY);
     expect(service.view(deleted!)).toBeNull();

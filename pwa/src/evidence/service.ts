@@ -5,7 +5,7 @@
 // Every decision is made from the EvidenceStore, so a reload carries on
 // where the last run stopped.
 
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import { UploadApiError } from "../uploads/http";
 import { backoffDelay, uploadPieces } from "../uploads/pieces";
@@ -89,7 +89,7 @@ export class EvidenceService {
 
   /** Keeps `file` on this device and lists it in the entry; uploads when
    * there is signal. Returns why it was refused, or null. */
-  async attach(drafts: EvidenceDrafts, documentId: DocumentId, file: File): Promise<string | null> {
+  async attach(drafts: EvidenceDrafts, documentId: DraftId, file: File): Promise<string | null> {
     const refused = refusal(file);
     if (refused) return refused;
     const record: LocalEvidence = {
@@ -111,7 +111,7 @@ export class EvidenceService {
   }
 
   /** Takes a file off the entry at once, and off the server when there is signal. */
-  async remove(drafts: EvidenceDrafts, documentId: DocumentId, id: string): Promise<void> {
+  async remove(drafts: EvidenceDrafts, documentId: DraftId, id: string): Promise<void> {
     drafts.removeEvidence(documentId, id);
     const known = this.#files.get(id);
     const record: LocalEvidence = known

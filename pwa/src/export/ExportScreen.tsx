@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import type { SyncClient } from "../sync/client";
 import type { DraftRecord, Profile } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
-import { summarize } from "../entries/summary";
+import { summarize } from "../cpd/summary";
 import { useNow, useSubscription } from "../ui/hooks";
 import { currentRegistrationYear, isInYear, yearsWithEntries } from "../cpd/year";
 import { exportFile, remindersFile, type ExportFile, type ExportKind } from "./files";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { SWE_LABELS, PEER_QUESTION } from "../cpd/rules";
-import { COMPLETE_PEER, makeEntry } from "../cpd/testing";
+import { COMPLETE_PEER, makeEntry } from "../sync/testing";
 import { CSV_COLUMNS, csvField, entriesToCsv, exportFileName, guardCell, parseCsv, toCsv, unguardCell } from "./csv";
 
 describe("RFC 4180", () => {

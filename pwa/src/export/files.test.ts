@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { pdfFontFiles } from "../../scripts/pdf-fonts";
-import { COMPLETE_PEER, makeEntry } from "../cpd/testing";
+import { COMPLETE_PEER, makeEntry } from "../sync/testing";
 import { registrationYear } from "../cpd/year";
 import { parseCsv } from "./csv";
 import { exportFile, remindersFile } from "./files";

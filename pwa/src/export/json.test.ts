@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { COMPLETE_PEER, makeEntry } from "../cpd/testing";
+import { COMPLETE_PEER, makeEntry } from "../sync/testing";
 import { newDraft, newNote, type EntryDoc } from "../sync/schema";
 import { buildExport, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, exportJson, ExportFormatError, parseEntry, parseExport, plainEntry } from "./json";
 

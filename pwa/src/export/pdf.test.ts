@@ -2,7 +2,7 @@
 // so the test checks what a real reader sees, not what the writer meant.
 import { describe, expect, test } from "vitest";
 import { PEER_QUESTION, SWE_LABELS } from "../cpd/rules";
-import { COMPLETE_PEER, makeEntry } from "../cpd/testing";
+import { COMPLETE_PEER, makeEntry } from "../sync/testing";
 import { registrationYear } from "../cpd/year";
 import type { EntryDoc } from "../sync/schema";
 import { pdfFontFiles } from "../../scripts/pdf-fonts";

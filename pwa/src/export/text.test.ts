@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { PEER_QUESTION, SWE_LABELS } from "../cpd/rules";
-import { COMPLETE_PEER, makeEntry } from "../cpd/testing";
+import { COMPLETE_PEER, makeEntry } from "../sync/testing";
 import { characterCount, entryAsText, longDate, peerReflectionForSwe, sweDate, sweFields, sweFieldText } from "./text";
 
 describe("sweFieldText", () => {

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import { asDraftId } from "../sync/ids";
 import type { SyncClient } from "../sync/client";
 import type { Removed } from "../sync/drafts";
 import { deleteDocument, forgetSession, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
@@ -104,7 +104,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
       if (!navigator.onLine || sessionEnded) return;
       void deletions.run(Date.now(), async (id) => {
         await deleteDocument(id);
-        client.drafts.purge(id as DocumentId);
+        client.drafts.purge(asDraftId(id));
         // Its evidence went on the server too; any copy waiting here goes now.
         void import("../evidence/service").then(async ({ evidenceService }) => (await evidenceService(session.userId)).forgetEntry(id));
       });
@@ -216,7 +216,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
         <Boundary key={route} what="this screen">
           {screen === "capture" && <CaptureScreen client={client} userId={session.userId} />}
           {screen === "entries" && <EntriesScreen client={client} />}
-          {screen === "entry" && <EntryScreen client={client} id={entryMatch![1] as DocumentId} onDeleted={onDeleted} />}
+          {screen === "entry" && <EntryScreen client={client} id={asDraftId(entryMatch![1])} onDeleted={onDeleted} />}
           {screen === "year" && <YearScreen client={client} />}
           {screen === "export" && <ExportScreen client={client} />}
         </Boundary>

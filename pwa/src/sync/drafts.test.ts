@@ -4,7 +4,7 @@ import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-index
 import { BroadcastChannelNetworkAdapter } from "@automerge/automerge-repo-network-broadcastchannel";
 import { DraftStore } from "./drafts";
 import type { RootDoc } from "./schema";
-import { COMPLETE_PEER, makeEntry } from "../cpd/testing";
+import { COMPLETE_PEER, makeEntry } from "./testing";
 
 const repos: Repo[] = [];
 let run = 0;

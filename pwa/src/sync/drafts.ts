@@ -3,7 +3,8 @@
 // saved to this device at once; syncing happens behind it.
 
 import { updateText, type Doc } from "@automerge/automerge/slim";
-import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo/slim";
+import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
+import type { DraftId } from "./ids";
 import { authorMessage, concurrentEdits, entryMerges, NO_MERGES, recordMarks, type ChoiceField, type EntryMerges } from "./merges";
 import { newDraft, newNote, type EntryDoc, type EntryStatus, type Evidence, type Note, type PeerReflection, type RootDoc } from "./schema";
 
@@ -12,14 +13,14 @@ export type EntryTextField = "title" | "description" | "learning" | "impact" | "
 
 /** One draft as the UI sees it: `doc` is null until the document is on this device. */
 export interface DraftRecord {
-  id: DocumentId;
+  id: DraftId;
   addedAt: number;
   doc: EntryDoc | null;
 }
 
 /** What the UI needs to undo a deletion. */
 export interface Removed {
-  id: DocumentId;
+  id: DraftId;
   addedAt: number;
 }
 
@@ -43,11 +44,11 @@ export class DraftStore {
   /** Every change this device makes says which device made it (see merges.ts). */
   readonly #message: string;
   readonly #merges = new WeakMap<Doc<EntryDoc>, EntryMerges>();
-  readonly #handles = new Map<DocumentId, DocHandle<EntryDoc>>();
-  readonly #loading = new Map<DocumentId, Promise<void>>();
+  readonly #handles = new Map<DraftId, DocHandle<EntryDoc>>();
+  readonly #loading = new Map<DraftId, Promise<void>>();
   readonly #listeners = new Set<Listener>();
   /** Drafts this device removed from the list but may still bring back (undo). */
-  readonly #removedHere = new Set<DocumentId>();
+  readonly #removedHere = new Set<DraftId>();
   #snapshot: DraftRecord[] = [];
 
   /** `device` is this device's name, `deviceId` its id on the server (the name if not given). */
@@ -67,11 +68,11 @@ export class DraftStore {
     return this.#snapshot;
   }
 
-  get(id: DocumentId): DraftRecord | undefined {
+  get(id: DraftId): DraftRecord | undefined {
     return this.#snapshot.find((draft) => draft.id === id);
   }
 
-  get rootId(): DocumentId {
+  get rootId(): DraftId {
     return this.#root.documentId;
   }
 
@@ -82,7 +83,7 @@ export class DraftStore {
 
   /** Resolves once a listed draft has been read from this device's storage:
    * true if its content is here, false if it is not (yet) on this device. */
-  async whenLoaded(id: DocumentId): Promise<boolean> {
+  async whenLoaded(id: DraftId): Promise<boolean> {
     await this.#loading.get(id);
     return this.#handles.get(id)?.isReady() ?? false;
   }
@@ -93,7 +94,7 @@ export class DraftStore {
   }
 
   /** Starts a new draft holding one note; returns its id and the note's id. */
-  create(text: string): { id: DocumentId; noteId: string } {
+  create(text: string): { id: DraftId; noteId: string } {
     const now = Date.now();
     const note = newNote(randomId(), this.#device, text, now);
     const id = this.#list(newDraft(note), now);
@@ -101,12 +102,12 @@ export class DraftStore {
   }
 
   /** Adds an entry from an export file as a new document; returns its id. */
-  importEntry(entry: EntryDoc): DocumentId {
+  importEntry(entry: EntryDoc): DraftId {
     return this.#list(structuredClone(entry), Date.now());
   }
 
   /** Adds a note (empty unless `text` is given) to a draft; returns its id. */
-  addNote(id: DocumentId, text = ""): string {
+  addNote(id: DraftId, text = ""): string {
     const note = newNote(randomId(), this.#device, text, Date.now());
     this.#change(id, (doc) => {
       doc.notes.push(note);
@@ -118,7 +119,7 @@ export class DraftStore {
    * (see voice/), to a draft or, with `id` null, to a new draft. Idempotent:
    * a draft that already has a note for `audioId` keeps it. Null if the draft
    * is not on this device. */
-  addVoiceNote(id: DocumentId | null, audioId: string): { id: DocumentId; noteId: string } | null {
+  addVoiceNote(id: DraftId | null, audioId: string): { id: DraftId; noteId: string } | null {
     const now = Date.now();
     const note: Note = { ...newNote(randomId(), this.#device, "", now), kind: "voice", audio: audioId };
     if (id === null) {
@@ -136,7 +137,7 @@ export class DraftStore {
 
   /** Sets a note's text; only the characters that differ are changed, so
    * edits from another device to other parts of the note are kept. */
-  setNoteText(id: DocumentId, noteId: string, text: string): void {
+  setNoteText(id: DraftId, noteId: string, text: string): void {
     this.#change(id, (doc) => {
       const index = doc.notes.findIndex((note) => note.id === noteId);
       if (index >= 0) updateText(doc, ["notes", index, "text"], text);
@@ -144,7 +145,7 @@ export class DraftStore {
   }
 
   /** Sets one of the entry's long text fields, changing only what differs. */
-  setText(id: DocumentId, field: EntryTextField, value: string): void {
+  setText(id: DraftId, field: EntryTextField, value: string): void {
     this.#change(id, (doc) => {
       if (field === "peerReflection.text") {
         doc.peerReflection ??= { peerRole: "", discussedOn: null, text: "" };
@@ -161,7 +162,7 @@ export class DraftStore {
    * already has it as a paragraph: clicking Insert again before the screen
    * showed the first click adds nothing. Reads the draft as it is now, not as
    * last shown. Returns whether the paragraph was added. */
-  appendParagraph(id: DocumentId, field: EntryTextField, paragraph: string): boolean {
+  appendParagraph(id: DraftId, field: EntryTextField, paragraph: string): boolean {
     const doc = this.#handles.get(id)?.doc();
     if (!doc) return false;
     const current = (field === "peerReflection.text" ? doc.peerReflection?.text : doc[field]) ?? "";
@@ -171,7 +172,7 @@ export class DraftStore {
   }
 
   /** Sets short fields that are replaced whole (a choice, a date). */
-  setFields(id: DocumentId, fields: Partial<Pick<EntryDoc, "activityType" | "activityDate">>): void {
+  setFields(id: DraftId, fields: Partial<Pick<EntryDoc, "activityType" | "activityDate">>): void {
     this.#change(id, (doc) => {
       if ("activityType" in fields) doc.activityType = fields.activityType ?? null;
       if ("activityDate" in fields) doc.activityDate = fields.activityDate ?? null;
@@ -179,7 +180,7 @@ export class DraftStore {
   }
 
   /** Updates the peer reflection (creating it), or removes it with `null`. */
-  setPeerReflection(id: DocumentId, fields: Partial<Pick<PeerReflection, "peerRole" | "discussedOn">> | null): void {
+  setPeerReflection(id: DraftId, fields: Partial<Pick<PeerReflection, "peerRole" | "discussedOn">> | null): void {
     this.#change(id, (doc) => {
       if (fields === null) {
         doc.peerReflection = null;
@@ -191,7 +192,7 @@ export class DraftStore {
     });
   }
 
-  setStatus(id: DocumentId, status: EntryStatus, recordedOnSweAt: number | null = null): void {
+  setStatus(id: DraftId, status: EntryStatus, recordedOnSweAt: number | null = null): void {
     this.#change(id, (doc) => {
       doc.status = status;
       doc.recordedOnSweAt = status === "recorded" ? recordedOnSweAt : null;
@@ -199,7 +200,7 @@ export class DraftStore {
   }
 
   /** Adds or removes a tag in one of the entry's tag lists. */
-  setTag(id: DocumentId, list: "standards" | "pcf" | "tags", tag: string, on: boolean): void {
+  setTag(id: DraftId, list: "standards" | "pcf" | "tags", tag: string, on: boolean): void {
     this.#change(id, (doc) => {
       doc[list] ??= [];
       const index = doc[list].indexOf(tag);
@@ -209,14 +210,14 @@ export class DraftStore {
   }
 
   /** Lists a file attached as evidence (see evidence/); idempotent. */
-  addEvidence(id: DocumentId, item: Evidence): void {
+  addEvidence(id: DraftId, item: Evidence): void {
     this.#change(id, (doc) => {
       doc.evidence ??= [];
       if (!doc.evidence.some((known) => known.id === item.id)) doc.evidence.push({ ...item });
     });
   }
 
-  removeEvidence(id: DocumentId, evidenceId: string): void {
+  removeEvidence(id: DraftId, evidenceId: string): void {
     this.#change(id, (doc) => {
       const index = (doc.evidence ?? []).findIndex((known) => known.id === evidenceId);
       if (index >= 0) doc.evidence!.splice(index, 1);
@@ -225,7 +226,7 @@ export class DraftStore {
 
   /** The entry's fields changed on two devices while apart, and choices made
    * differently on each (see merges.ts). */
-  merges(id: DocumentId): EntryMerges {
+  merges(id: DraftId): EntryMerges {
     const handle = this.#handles.get(id);
     const doc = handle?.isReady() ? handle.doc() : undefined;
     if (!doc) return NO_MERGES;
@@ -238,28 +239,28 @@ export class DraftStore {
   }
 
   /** Clears a field's merge mark on every device: the merged text stands. */
-  dismissMerge(id: DocumentId, field: EntryTextField): void {
+  dismissMerge(id: DraftId, field: EntryTextField): void {
     this.#changeQuietly(id, (doc) => {
       if (doc.mergeMarks?.[field]) delete doc.mergeMarks[field];
     });
   }
 
   /** Puts one side's version of a marked field back, and clears the mark. */
-  useVersion(id: DocumentId, field: EntryTextField, text: string): void {
+  useVersion(id: DraftId, field: EntryTextField, text: string): void {
     this.setText(id, field, text);
     this.dismissMerge(id, field);
   }
 
   /** Settles a choice made differently on two devices: writing the value
    * replaces both, on every device. */
-  choose(id: DocumentId, field: ChoiceField, value: string | null): void {
+  choose(id: DraftId, field: ChoiceField, value: string | null): void {
     if (field === "activityType" || field === "activityDate") this.setFields(id, { [field]: value });
     else if (field === "peerReflection.peerRole") this.setPeerReflection(id, { peerRole: value ?? "" });
     else this.setPeerReflection(id, { discussedOn: value });
   }
 
   /** Remembers that the user kept a flagged detail ("kind:text"). */
-  dismissFlag(id: DocumentId, key: string): void {
+  dismissFlag(id: DraftId, key: string): void {
     this.#change(id, (doc) => {
       doc.dismissedFlags ??= [];
       if (!doc.dismissedFlags.includes(key)) doc.dismissedFlags.push(key);
@@ -311,7 +312,7 @@ export class DraftStore {
 
   /** Takes a draft off the list on every device. Its data stays until
    * `purge`, so `restore` can bring it back. */
-  remove(id: DocumentId): Removed | null {
+  remove(id: DraftId): Removed | null {
     const entry = this.#root.doc()?.entries[id];
     if (!entry) return null;
     this.#removedHere.add(id);
@@ -329,7 +330,7 @@ export class DraftStore {
   }
 
   /** Drops this device's copy of a removed draft (after the server deleted it). */
-  purge(id: DocumentId): void {
+  purge(id: DraftId): void {
     this.#removedHere.delete(id);
     this.#forget(id);
   }
@@ -345,7 +346,7 @@ export class DraftStore {
    * lists an entry that is not on the device. (Automerge-repo would write
    * the new document only after its save delay, the root's at once; a page
    * closed in between left an entry listed that this device did not have.) */
-  #list(initial: EntryDoc, addedAt: number): DocumentId {
+  #list(initial: EntryDoc, addedAt: number): DraftId {
     const handle = this.#repo.create<EntryDoc>(initial);
     void this.#repo.flush([handle.documentId]);
     this.#watch(handle);
@@ -355,7 +356,7 @@ export class DraftStore {
     return handle.documentId;
   }
 
-  #change(id: DocumentId, edit: (doc: EntryDoc) => void): void {
+  #change(id: DraftId, edit: (doc: EntryDoc) => void): void {
     this.#changeQuietly(id, (doc) => {
       edit(doc);
       doc.updatedAt = Date.now();
@@ -363,7 +364,7 @@ export class DraftStore {
   }
 
   /** A change that is not the user's writing, so leaves `updatedAt` alone. */
-  #changeQuietly(id: DocumentId, edit: (doc: EntryDoc) => void): void {
+  #changeQuietly(id: DraftId, edit: (doc: EntryDoc) => void): void {
     const handle = this.#handles.get(id);
     if (!handle || !handle.isReady()) return;
     handle.change(edit, { message: this.#message });
@@ -371,7 +372,7 @@ export class DraftStore {
 
   #syncWithRoot(): void {
     const entries = this.#root.doc()?.entries ?? {};
-    for (const id of Object.keys(entries) as DocumentId[]) {
+    for (const id of Object.keys(entries) as DraftId[]) {
       if (!this.#handles.has(id) && !this.#loading.has(id)) {
         const loading = this.#load(id).finally(() => this.#loading.delete(id));
         this.#loading.set(id, loading);
@@ -385,7 +386,7 @@ export class DraftStore {
     this.#refresh();
   }
 
-  async #load(id: DocumentId): Promise<void> {
+  async #load(id: DraftId): Promise<void> {
     // `unavailable` is fine: the draft was made on another device and has not
     // reached this one yet. Its handle turns ready when the data arrives.
     let handle: DocHandle<EntryDoc>;
@@ -419,7 +420,7 @@ export class DraftStore {
     });
   }
 
-  #forget(id: DocumentId): void {
+  #forget(id: DraftId): void {
     this.#handles.get(id)?.removeAllListeners();
     this.#handles.delete(id);
     this.#repo.delete(id);
@@ -430,9 +431,9 @@ export class DraftStore {
     const entries = this.#root.doc()?.entries ?? {};
     const records: DraftRecord[] = [];
     for (const [id, { addedAt }] of Object.entries(entries)) {
-      const handle = this.#handles.get(id as DocumentId);
+      const handle = this.#handles.get(id as DraftId);
       const doc = handle?.isReady() ? (handle.doc() ?? null) : null;
-      records.push({ id: id as DocumentId, addedAt, doc });
+      records.push({ id: id as DraftId, addedAt, doc });
     }
     const changedAt = (record: DraftRecord) => record.doc?.updatedAt ?? record.addedAt;
     records.sort((a, b) => changedAt(b) - changedAt(a));

@@ -1,5 +1,5 @@
 import type { SyncStatus } from "../sync/status";
-import { formatWhen } from "../entries/summary";
+import { formatWhen } from "../cpd/summary";
 
 function waitingText(waiting: number): string {
   return waiting === 1 ? "1 draft waiting" : `${waiting} drafts waiting`;

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import { asDraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import type { Note } from "../sync/schema";
 import { formatElapsed, usePrefersReducedMotion, useVoiceService } from "./hooks";
@@ -76,7 +76,7 @@ export function RecordPanel({ userId, drafts, targetDraft }: { userId: string; d
       if (recorder.writeError) setError("Part of the recording could not be saved on this device: the storage may be full.");
       const saved = service?.recording(recorder.audioId);
       // The on-device live transcript becomes the note's text, which the user can edit.
-      if (live.trim() && saved?.draftId && saved.noteId && drafts) drafts.setNoteText(saved.draftId as DocumentId, saved.noteId, live.trim());
+      if (live.trim() && saved?.draftId && saved.noteId && drafts) drafts.setNoteText(asDraftId(saved.draftId), saved.noteId, live.trim());
     } finally {
       setRecorder(null);
       setBusy(false);
@@ -131,7 +131,7 @@ export function RecordPanel({ userId, drafts, targetDraft }: { userId: string; d
 
 /** The note in its draft (for the transcript), or a stand-in until the draft is here. */
 function noteFor(drafts: DraftStore | null, draftId: string | null, noteId: string | null, audioId: string): Note {
-  const found = draftId && noteId ? drafts?.get(draftId as DocumentId)?.doc?.notes.find((note) => note.id === noteId) : undefined;
+  const found = draftId && noteId ? drafts?.get(asDraftId(draftId))?.doc?.notes.find((note) => note.id === noteId) : undefined;
   return found ?? { id: noteId ?? audioId, createdAt: 0, device: "", kind: "voice", text: "", audio: audioId, transcript: null };
 }
 

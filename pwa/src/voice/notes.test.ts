@@ -1,23 +1,10 @@
 import { afterEach, expect, test } from "vitest";
-import { Repo } from "@automerge/automerge-repo/slim";
-import { DraftStore } from "../sync/drafts";
-import type { RootDoc } from "../sync/schema";
+import { closeMemoryDrafts, memoryDrafts } from "../sync/testing";
 
-const repos: Repo[] = [];
-
-afterEach(async () => {
-  await Promise.all(repos.splice(0).map((repo) => repo.shutdown()));
-});
-
-function store(): DraftStore {
-  const repo = new Repo({ network: [] });
-  repos.push(repo);
-  const root = repo.create<RootDoc>({ type: "fieldbook/root", schemaVersion: 1, entries: {}, settings: {} });
-  return new DraftStore(repo, root, "Phone");
-}
+afterEach(closeMemoryDrafts);
 
 test("addVoiceNote puts a voice note (as the contract shapes it) into a draft, once per recording", () => {
-  const drafts = store();
+  const drafts = memoryDrafts();
   const { id } = drafts.create("Typed first");
   const placed = drafts.addVoiceNote(id, "audio-0123456789abcdef")!;
   expect(drafts.addVoiceNote(id, "audio-0123456789abcdef")).toEqual(placed);
@@ -27,7 +14,7 @@ test("addVoiceNote puts a voice note (as the contract shapes it) into a draft, o
 });
 
 test("addVoiceNote with no draft starts one whose first note is the voice note; an unknown draft gives null", () => {
-  const drafts = store();
+  const drafts = memoryDrafts();
   const placed = drafts.addVoiceNote(null, "audio-fedcba9876543210")!;
   expect(drafts.list().map((draft) => draft.id)).toEqual([placed.id]);
   expect(drafts.get(placed.id)!.doc!.notes.map((note) => note.kind)).toEqual(["voice"]);

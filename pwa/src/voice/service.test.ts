@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import { asDraftId, type DraftId } from "../sync/ids";
 import { AudioApi } from "./api";
 import { FakeAudioServer, recordingFor } from "./fake-server";
 import { VoiceService, type VoiceDrafts, type VoiceEnvironment } from "./service";
@@ -14,16 +14,16 @@ class FakeDrafts implements VoiceDrafts {
   readonly added: { draft: string; audioId: string }[] = [];
   #drafts = 0;
 
-  async whenLoaded(id: DocumentId): Promise<boolean> {
+  async whenLoaded(id: DraftId): Promise<boolean> {
     return this.here.has(id);
   }
 
-  addVoiceNote(id: DocumentId | null, audioId: string): { id: DocumentId; noteId: string } | null {
+  addVoiceNote(id: DraftId | null, audioId: string): { id: DraftId; noteId: string } | null {
     if (id !== null && !this.here.has(id)) return null;
     const draft = id ?? `new-draft-${++this.#drafts}`;
     this.here.add(draft);
     this.added.push({ draft, audioId });
-    return { id: draft as DocumentId, noteId: `note-for-${audioId}` };
+    return { id: asDraftId(draft), noteId: `note-for-${audioId}` };
   }
 
   async flush(): Promise<void> {}

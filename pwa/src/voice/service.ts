@@ -5,7 +5,7 @@
 // subscribes; every decision here is made from the RecordingStore, so a
 // restart carries on where the last run stopped.
 
-import type { DocumentId } from "@automerge/automerge-repo/slim";
+import { asDraftId, type DraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import { AudioApi, VoiceApiError, type AudioStatus } from "./api";
 import { localStatus, type VoiceStatus } from "./status";
@@ -313,9 +313,9 @@ export class VoiceService {
   }
 
   async #place(drafts: VoiceDrafts, recording: Recording): Promise<void> {
-    let placed: { id: DocumentId; noteId: string } | null = null;
-    if (recording.targetDraft && (await drafts.whenLoaded(recording.targetDraft as DocumentId))) {
-      placed = drafts.addVoiceNote(recording.targetDraft as DocumentId, recording.audioId);
+    let placed: { id: DraftId; noteId: string } | null = null;
+    if (recording.targetDraft && (await drafts.whenLoaded(asDraftId(recording.targetDraft)))) {
+      placed = drafts.addVoiceNote(asDraftId(recording.targetDraft), recording.audioId);
     }
     placed ??= drafts.addVoiceNote(null, recording.audioId);
     if (!placed) return;

@@ -1,5 +1,25 @@
-// Entries for tests (imported only by *.test.ts files).
-import { newDraft, newNote, type EntryDoc } from "../sync/schema";
+// For unit tests (imported only by *.test.ts files): complete entries, and
+// a DraftStore on an in-memory Repo with no network, so tests outside sync/
+// need not import automerge-repo themselves.
+
+import { Repo } from "@automerge/automerge-repo/slim";
+import { DraftStore } from "./drafts";
+import { newDraft, newNote, type EntryDoc, type RootDoc } from "./schema";
+
+const repos: Repo[] = [];
+
+/** A fresh, empty account's drafts on one device called `device`. */
+export function memoryDrafts(device = "Phone"): DraftStore {
+  const repo = new Repo({ network: [] });
+  repos.push(repo);
+  const root = repo.create<RootDoc>({ type: "fieldbook/root", schemaVersion: 1, entries: {}, settings: {} });
+  return new DraftStore(repo, root, device);
+}
+
+/** Shuts down every Repo `memoryDrafts` made (call it in `afterEach`). */
+export async function closeMemoryDrafts(): Promise<void> {
+  await Promise.all(repos.splice(0).map((repo) => repo.shutdown()));
+}
 
 let counter = 0;
 
