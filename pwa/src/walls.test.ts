@@ -1,6 +1,7 @@
 // Holds the walls between the app's folders (README, "Layout"): only sync/
-// imports Automerge, and the folders the screens build on never import a
-// screen's folder. It reads every module under src/ as text, so a wall broken
+// imports Automerge, only local/ touches localStorage and sessionStorage
+// (so every key is in its registry and signing out clears it), and the
+// folders the screens build on never import a screen's folder. It reads every module under src/ as text, so a wall broken
 // anywhere, a test included, fails here with the file and the import.
 
 import { readdirSync, readFileSync } from "node:fs";
@@ -10,12 +11,16 @@ import { expect, test } from "vitest";
 const SRC = import.meta.dirname;
 /** Vitest's set-up loads Automerge's WebAssembly before any test runs. */
 const TEST_SETUP = "test-setup.ts";
+/** A Storage in memory for unit tests: it names the interface, not the browser's. */
+const TEST_STORAGE = "test-storage.ts";
+const THIS_TEST = "walls.test.ts";
 
 /** The folders the screens build on, and which of them each may import.
  * Every other folder (capture, entries, voice, page, …) is a feature: it may
  * import these and other features, and none of these may import it. */
 const FOUNDATIONS: Record<string, readonly string[]> = {
-  sync: [],
+  local: [],
+  sync: ["local"],
   uploads: [],
   anonymise: [],
   cpd: ["sync"],
@@ -33,6 +38,11 @@ function modules(dir: string): string[] {
     if (item.isDirectory()) return modules(path);
     return /\.tsx?$/.test(item.name) ? [path] : [];
   });
+}
+
+/** A module's code with its comments taken out. */
+function code(path: string): string {
+  return readFileSync(path, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:])\/\/.*$/gm, "$1");
 }
 
 function imports(): Import[] {
@@ -64,7 +74,14 @@ test("only sync/ imports Automerge: everything else takes a draft's ID (DraftId)
   expect(breaches).toEqual([]);
 });
 
-test("sync/, uploads/, anonymise/, cpd/ and ui/ never import a screen's folder", () => {
+test("only local/ touches localStorage or sessionStorage: every key is in local/keys.ts", () => {
+  const breaches = modules(SRC)
+    .map((path) => relative(SRC, path))
+    .filter((file) => folderOf(file) !== "local" && file !== TEST_STORAGE && file !== THIS_TEST && /\b(localStorage|sessionStorage)\b/.test(code(join(SRC, file))));
+  expect(breaches).toEqual([]);
+});
+
+test("local/, sync/, uploads/, anonymise/, cpd/ and ui/ never import a screen's folder", () => {
   const breaches = imports().flatMap((item) => {
     const from = folderOf(item.file);
     const to = folderOf(item.file, item.specifier);

@@ -2,6 +2,9 @@
 // opens straight to capture next time, online or not. The session cookie
 // itself is HttpOnly: scripts never see the token.
 
+import { USER_KEYS } from "../local/keys";
+import { json, Stored } from "../local/stored";
+
 export interface StoredSession {
   userId: string;
   email: string;
@@ -10,7 +13,16 @@ export interface StoredSession {
   deviceName: string;
 }
 
-const SESSION_KEY = "fieldbook.session";
+const remembered = new Stored<StoredSession | null>(
+  USER_KEYS.session(""),
+  json((session) => (isSession(session) ? session : undefined)),
+  null,
+);
+
+function isSession(value: unknown): value is StoredSession {
+  const session = value as StoredSession | null;
+  return !!session && typeof session.userId === "string" && typeof session.rootDocUrl === "string";
+}
 
 export class ApiError extends Error {
   constructor(
@@ -23,20 +35,11 @@ export class ApiError extends Error {
 }
 
 export function storedSession(): StoredSession | null {
-  try {
-    const session = JSON.parse(localStorage.getItem(SESSION_KEY) ?? "null");
-    return session && typeof session.userId === "string" && typeof session.rootDocUrl === "string" ? session : null;
-  } catch {
-    return null;
-  }
+  return remembered.read();
 }
 
 export function rememberSession(session: StoredSession): void {
-  localStorage.setItem(SESSION_KEY, JSON.stringify(session));
-}
-
-export function forgetSession(): void {
-  localStorage.removeItem(SESSION_KEY);
+  remembered.write(session);
 }
 
 /** A name for this device in the user's device list, e.g. "Chrome on Android". */

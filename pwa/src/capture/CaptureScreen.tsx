@@ -1,6 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { asDraftId, type DraftId } from "../sync/ids";
 import type { SyncClient } from "../sync/client";
+import { TAB_KEYS } from "../local/keys";
+import { Stored, TEXT } from "../local/stored";
 import { captureMemory, isFinished, startNewNote, visitLabel, type CaptureState } from "./pending";
 import { settleCapture } from "./settle";
 import { summarize, formatWhen } from "../cpd/summary";
@@ -20,9 +22,9 @@ export const deviceWord = matchMedia("(pointer: coarse)").matches ? "phone" : "d
 /** True the first time Capture opens in this tab or installed app: session
  * storage lasts through reloads but not through closing the app. */
 function openedAfresh(userId: string): boolean {
-  const key = `fieldbook.capture.open.${userId}`;
-  const first = sessionStorage.getItem(key) === null;
-  sessionStorage.setItem(key, "1");
+  const opened = new Stored(TAB_KEYS.captureOpened(userId), TEXT, "", "tab");
+  const first = opened.read() === "";
+  opened.write("1");
   return first;
 }
 

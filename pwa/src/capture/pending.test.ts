@@ -1,15 +1,15 @@
 import { describe, expect, test } from "vitest";
-import { CAPTURE_GAP_MS, CaptureMemory, EMPTY_CAPTURE, isFinished, reconcile, startNewNote, visitLabel } from "./pending";
+import { CAPTURE_GAP_MS, captureMemory, EMPTY_CAPTURE, isFinished, reconcile, startNewNote, visitLabel } from "./pending";
 import { memoryStorage } from "../test-storage";
 
 const target = { draftId: "d", noteId: "n" };
 
 test("what is being captured survives a reload; damage reads as empty", () => {
   const storage = memoryStorage();
-  new CaptureMemory("c", storage).write({ target, base: "a", text: "ab" });
-  expect(new CaptureMemory("c", storage).read()).toEqual({ target, base: "a", text: "ab" });
-  storage.setItem("c", "[broken");
-  expect(new CaptureMemory("c", storage).read()).toEqual(EMPTY_CAPTURE);
+  captureMemory("c", storage).write({ target, base: "a", text: "ab" });
+  expect(captureMemory("c", storage).read()).toEqual({ target, base: "a", text: "ab" });
+  storage.setItem(captureMemory("c", storage).key, "[broken");
+  expect(captureMemory("c", storage).read()).toEqual(EMPTY_CAPTURE);
 });
 
 describe("reconcile, once the drafts have loaded", () => {
@@ -36,7 +36,7 @@ describe("reconcile, once the drafts have loaded", () => {
 
 describe("New note before the drafts have loaded", () => {
   test("keeps the note being written until the drafts load, and survives a reload", () => {
-    const memory = new CaptureMemory("k", memoryStorage());
+    const memory = captureMemory("k", memoryStorage());
     const first = startNewNote({ target: null, base: "", text: "typed in the first second" }, false);
     expect(first).toEqual({ ...EMPTY_CAPTURE, earlier: [{ target: null, base: "", text: "typed in the first second" }] });
     const second = startNewNote({ ...first, text: "and a second note" }, false);

@@ -6,6 +6,9 @@
 // (after a gap, or when the app was closed), so one visit's note does not
 // run on into the next.
 
+import { USER_KEYS } from "../local/keys";
+import { json, Stored } from "../local/stored";
+
 export interface CaptureTarget {
   draftId: string;
   noteId: string;
@@ -54,33 +57,17 @@ export function visitLabel(time: number, now: number): string {
 export const EMPTY_CAPTURE: CaptureState = { target: null, base: "", text: "" };
 
 /** This user's Capture field on this device. */
-export function captureMemory(userId: string): CaptureMemory {
-  return new CaptureMemory(`fieldbook.capture.${userId}`, localStorage);
+export type CaptureMemory = Stored<CaptureState>;
+
+/** `storage` is localStorage unless given. */
+export function captureMemory(userId: string, storage?: Storage): CaptureMemory {
+  return new Stored(USER_KEYS.capture(userId), captureCodec, EMPTY_CAPTURE, storage);
 }
 
-export class CaptureMemory {
-  readonly #key: string;
-  readonly #storage: Storage;
-
-  constructor(key: string, storage: Storage) {
-    this.#key = key;
-    this.#storage = storage;
-  }
-
-  read(): CaptureState {
-    try {
-      const state = JSON.parse(this.#storage.getItem(this.#key) ?? "null");
-      if (isState(state)) return Array.isArray(state.earlier) ? { ...state, earlier: state.earlier.filter(isState) } : state;
-    } catch {
-      // Fall through to an empty state.
-    }
-    return EMPTY_CAPTURE;
-  }
-
-  write(state: CaptureState): void {
-    this.#storage.setItem(this.#key, JSON.stringify(state));
-  }
-}
+const captureCodec = json((state) => {
+  if (!isState(state)) return undefined;
+  return Array.isArray(state.earlier) ? { ...state, earlier: state.earlier.filter(isState) } : state;
+});
 
 function isState(value: unknown): value is CaptureState {
   const state = value as CaptureState | null;

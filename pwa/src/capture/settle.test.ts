@@ -3,7 +3,7 @@ import { asDraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import { closeMemoryDrafts, memoryDrafts } from "../sync/testing";
 import { memoryStorage } from "../test-storage";
-import { CaptureMemory } from "./pending";
+import { captureMemory } from "./pending";
 import { settleCapture } from "./settle";
 
 afterEach(closeMemoryDrafts);
@@ -12,7 +12,7 @@ const notes = (store: DraftStore) => store.list().map((draft) => draft.doc?.note
 
 test("words typed before the drafts loaded become a draft, once", async () => {
   const store = memoryDrafts();
-  const memory = new CaptureMemory("capture", memoryStorage());
+  const memory = captureMemory("capture", memoryStorage());
   memory.write({ target: null, base: "", text: "Interpreter on a home visit", changedAt: 1 });
 
   const { state, created } = await settleCapture(store, memory);
@@ -30,7 +30,7 @@ test("words typed before the drafts loaded become a draft, once", async () => {
 test("words added to a note, and notes finished before loading, go into the drafts with reconcile's rules", async () => {
   const store = memoryDrafts();
   const { id, noteId } = store.create("Met the family");
-  const memory = new CaptureMemory("capture", memoryStorage());
+  const memory = captureMemory("capture", memoryStorage());
   const target = { draftId: id, noteId };
   memory.write({
     target: null,

@@ -1,4 +1,6 @@
 import { useState } from "preact/hooks";
+import { DEVICE_KEYS } from "../local/keys";
+import { Stored } from "../local/stored";
 import type { DraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
@@ -24,7 +26,12 @@ import {
   type ReflectiveModelId,
 } from "../cpd/rules";
 
-const MODEL_KEY = "fieldbook.reflectiveModel";
+/** The prompts chosen last on this device, for every entry and user. */
+const modelChoice = new Stored<ReflectiveModelId | "none">(
+  DEVICE_KEYS.reflectiveModel,
+  { decode: (raw) => (raw === "none" || REFLECTIVE_MODELS.some((m) => m.id === raw) ? (raw as ReflectiveModelId | "none") : undefined), encode: (value) => value },
+  "what-so-what",
+);
 
 interface Props {
   drafts: DraftStore;
@@ -34,9 +41,9 @@ interface Props {
 
 /** SWE's CPD form: its fields in its order and words, with help to write. */
 export function SweForm({ drafts, id, doc }: Props) {
-  const [model, setModel] = useState<ReflectiveModelId | "none">(() => (localStorage.getItem(MODEL_KEY) as ReflectiveModelId | "none" | null) ?? "what-so-what");
+  const [model, setModel] = useState(() => modelChoice.read());
   const chooseModel = (value: ReflectiveModelId | "none") => {
-    localStorage.setItem(MODEL_KEY, value);
+    modelChoice.write(value);
     setModel(value);
   };
   const prompts = (field: PromptField) =>

@@ -1,7 +1,10 @@
 // Deleting a draft is two steps: it leaves the list at once (on every
 // device, through the root document), and after the undo window the server
-// deletes its data for good. The second step is queued in localStorage so it
+// deletes its data for good. The second step is queued on the device (local/keys.ts) so it
 // survives a reload and waits for signal.
+
+import { USER_KEYS } from "../local/keys";
+import { json, Stored } from "../local/stored";
 
 export const UNDO_WINDOW_MS = 10_000;
 
@@ -10,13 +13,15 @@ interface Pending {
   notBefore: number;
 }
 
-export class DeletionQueue {
-  readonly #key: string;
-  readonly #storage: Storage;
+const isPending = (item: Pending | null): item is Pending => typeof item?.id === "string" && typeof item.notBefore === "number";
+const pendingList = json((value) => (Array.isArray(value) ? value.filter(isPending) : undefined));
 
-  constructor(key: string, storage: Storage) {
-    this.#key = key;
-    this.#storage = storage;
+export class DeletionQueue {
+  readonly #stored: Stored<Pending[]>;
+
+  /** `userId`'s queue on this device; `storage` is localStorage unless given. */
+  constructor(userId: string, storage?: Storage) {
+    this.#stored = new Stored(USER_KEYS.deletions(userId), pendingList, [], storage);
   }
 
   schedule(id: string, now: number): void {
@@ -47,15 +52,10 @@ export class DeletionQueue {
   }
 
   #read(): Pending[] {
-    try {
-      const items = JSON.parse(this.#storage.getItem(this.#key) ?? "[]");
-      return Array.isArray(items) ? items : [];
-    } catch {
-      return [];
-    }
+    return this.#stored.read();
   }
 
   #write(items: Pending[]): void {
-    this.#storage.setItem(this.#key, JSON.stringify(items));
+    this.#stored.write(items);
   }
 }

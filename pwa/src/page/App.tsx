@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { asDraftId } from "../sync/ids";
+import { forgetUser } from "../local/keys";
 import type { SyncClient } from "../sync/client";
 import type { Removed } from "../sync/drafts";
-import { deleteDocument, forgetSession, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
+import { deleteDocument, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
 import { SignInScreen } from "../account/SignInScreen";
 import { CaptureScreen } from "../capture/CaptureScreen";
 import { captureMemory } from "../capture/pending";
@@ -55,7 +56,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
   const [storageWarning, setStorageWarning] = useState<"refused" | null>(null);
   const route = useHashRoute();
   const now = useNow(15_000);
-  const deletions = useMemo(() => new DeletionQueue(`fieldbook.deletions.${session.userId}`, localStorage), [session.userId]);
+  const deletions = useMemo(() => new DeletionQueue(session.userId), [session.userId]);
   const status = useSubscription(client ? (listener) => client.subscribe(listener) : null, () => client?.status ?? null);
 
   useEffect(() => {
@@ -93,7 +94,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
   useEffect(() => onUpdateReady(setUpdateReady), []);
 
   useEffect(() => {
-    void storageWarningDue(localStorage).then((due) => setStorageWarning(due ? "refused" : null));
+    void storageWarningDue().then((due) => setStorageWarning(due ? "refused" : null));
   }, []);
 
   // Deletions whose undo window has passed are carried out on the server
@@ -147,10 +148,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
     await client?.close();
     const { databaseName } = await import("../sync/client");
     indexedDB.deleteDatabase(databaseName(session.userId));
-    for (const key of Object.keys(localStorage)) {
-      if (key.startsWith("fieldbook.") && key.includes(session.userId)) localStorage.removeItem(key);
-    }
-    forgetSession();
+    forgetUser(session.userId);
     onSignedOut();
   };
 

@@ -11,21 +11,22 @@ export async function requestPersistentStorage(): Promise<Persistence> {
   return (await navigator.storage.persist()) ? "persisted" : "refused";
 }
 
-/** Set once this device has shown the warning. In localStorage, so it is this
- * device's alone: never synced, and kept when the user signs out. */
-const WARNED_KEY = "fieldbook.storageWarningShown";
-/** What earlier versions set when the user dismissed the warning. */
-const DISMISSED_KEY = "fieldbook.storageWarningDismissed";
+import { DEVICE_KEYS } from "../local/keys";
+import { Stored, TEXT } from "../local/stored";
 
 /**
  * Asks for persistent storage (every start: a browser may grant it later)
  * and says whether to warn that it was refused: once per device, the first
- * time, not on every start.
+ * time, not on every start. Whether it was shown is the device's alone
+ * (`DEVICE_KEYS`): never synced, and kept when the user signs out.
+ * `storage` is localStorage unless given.
  */
-export async function storageWarningDue(local: Pick<Storage, "getItem" | "setItem">, request: () => Promise<Persistence> = requestPersistentStorage): Promise<boolean> {
+export async function storageWarningDue(storage?: Storage, request: () => Promise<Persistence> = requestPersistentStorage): Promise<boolean> {
   const result = await request();
-  if (result !== "refused" || local.getItem(WARNED_KEY) || local.getItem(DISMISSED_KEY)) return false;
-  local.setItem(WARNED_KEY, "1");
+  const warned = new Stored(DEVICE_KEYS.storageWarningShown, TEXT, "", storage);
+  const dismissed = new Stored(DEVICE_KEYS.storageWarningDismissed, TEXT, "", storage);
+  if (result !== "refused" || warned.read() || dismissed.read()) return false;
+  warned.write("1");
   return true;
 }
 

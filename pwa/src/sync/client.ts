@@ -64,7 +64,7 @@ export class SyncClient {
     this.#repo = repo;
     this.#socket = socket;
     this.#options = options;
-    this.#ledger = new SyncLedger(`fieldbook.synced.${session.userId}`, localStorage);
+    this.#ledger = new SyncLedger(session.userId);
     this.drafts = new DraftStore(repo, root, session.deviceName, session.deviceId);
     this.#status = this.#computeStatus();
 

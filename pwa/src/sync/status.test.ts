@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { sameHeads, SyncLedger, syncStatus } from "./status";
+import { USER_KEYS } from "../local/keys";
 import { memoryStorage } from "../test-storage";
 
 describe("syncStatus", () => {
@@ -39,7 +40,7 @@ describe("SyncLedger", () => {
 
   test("a damaged ledger starts afresh instead of failing", () => {
     const storage = memoryStorage();
-    storage.setItem("ledger", "{not json");
+    storage.setItem(USER_KEYS.synced("ledger"), "{not json");
     const ledger = new SyncLedger("ledger", storage);
     expect(ledger.lastSyncedAt).toBeNull();
     expect(ledger.isAcknowledged("doc", ["h"])).toBe(false);

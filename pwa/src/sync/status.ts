@@ -2,8 +2,11 @@
 //
 // The server only answers a change once it is on its disk, so the heads it
 // last told us it has for a document are what is safe there. The ledger keeps
-// those heads in localStorage, so even after a reload with no signal the app
+// those heads on the device (local/keys.ts), so even after a reload with no signal the app
 // can say how many drafts have changes the server has not got.
+
+import { USER_KEYS } from "../local/keys";
+import { json, Stored } from "../local/stored";
 
 export type SyncStatus =
   | { kind: "offline"; waiting: number; lastSyncedAt: number | null }
@@ -41,14 +44,15 @@ interface LedgerData {
 
 /** The heads the server has acknowledged, per document, kept across reloads. */
 export class SyncLedger {
-  readonly #key: string;
-  readonly #storage: Storage;
+  readonly #stored: Stored<LedgerData>;
   #data: LedgerData;
 
-  constructor(key: string, storage: Storage) {
-    this.#key = key;
-    this.#storage = storage;
-    this.#data = read(storage, key);
+  /** `userId`'s ledger on this device; `storage` is localStorage unless given. */
+  constructor(userId: string, storage?: Storage) {
+    // A damaged ledger only costs an over-count of waiting drafts until the
+    // next sync: it reads as a fresh one.
+    this.#stored = new Stored(USER_KEYS.synced(userId), ledgerCodec, { acked: {}, lastSyncedAt: null }, storage);
+    this.#data = this.#stored.read();
   }
 
   get lastSyncedAt(): number | null {
@@ -78,17 +82,8 @@ export class SyncLedger {
   }
 
   #save(): void {
-    this.#storage.setItem(this.#key, JSON.stringify(this.#data));
+    this.#stored.write(this.#data);
   }
 }
 
-function read(storage: Storage, key: string): LedgerData {
-  try {
-    const parsed = JSON.parse(storage.getItem(key) ?? "null");
-    if (parsed && typeof parsed === "object" && parsed.acked) return parsed as LedgerData;
-  } catch {
-    // A damaged ledger only costs an over-count of waiting drafts until the
-    // next sync; start a fresh one.
-  }
-  return { acked: {}, lastSyncedAt: null };
-}
+const ledgerCodec = json((parsed) => (parsed && typeof parsed === "object" && "acked" in parsed && parsed.acked ? (parsed as LedgerData) : undefined));
