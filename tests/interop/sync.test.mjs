@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import WebSocket from "ws";
 import { splice } from "@automerge/automerge-repo";
 import { Device, eventually, plain, serverHas } from "./device.mjs";
-import { FieldbookServer, uniqueEmail } from "./server.mjs";
+import { FieldbookServer, uniqueEmail } from "../support/server.mjs";
 import { LatencyProxy } from "./latency.mjs";
 
 let server;
@@ -213,7 +213,7 @@ test("after a server restart a fresh device gets everything back", async t => {
   for (const device of [...openDevices]) await device.close();
 
   await server.stop();
-  server = await FieldbookServer.start(server.dataDir);
+  server = await FieldbookServer.start({ dataDir: server.dataDir });
 
   const fresh = await signIn(t, email, "new-laptop");
   const root = await fresh.root();

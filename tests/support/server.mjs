@@ -1,5 +1,7 @@
-// Starts and stops the real `fieldbook` binary for the interop tests, and
-// signs users up and in through its HTTP API.
+// Starts and stops the real `fieldbook` binary for the tests that drive it
+// from outside (tests/interop and the browser tests in pwa/e2e), and signs
+// users up and in through its HTTP API. Plain Node with no packages, so each
+// suite imports it by relative path after its own `npm ci`.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -24,19 +26,22 @@ process.once("exit", () => {
 let emails = 0;
 /** An email address no other test (or earlier run on the same data) uses. */
 export function uniqueEmail(label) {
-  return `${label}-${process.pid}-${++emails}@example.org`;
+  return `${label}-${process.pid}-${Date.now()}-${++emails}@example.org`;
 }
 
 export class FieldbookServer {
   /**
    * Spawns `fieldbook serve --listen 127.0.0.1:0 --data-dir <dir>` and waits
    * for its one stdout line `listening on http://127.0.0.1:PORT`.
-   * Set INTEROP_SERVER_LOG=1 to see the server's stderr live (with RUST_LOG).
+   * `dataDir`: an existing data directory (a restart) instead of a new one;
+   * `pwaDir`: the built app to serve; `logVariable`: the environment
+   * variable that, set to 1, shows the server's stderr live (with RUST_LOG).
    */
-  static async start(existingDataDir = undefined) {
-    const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), "fieldbook-interop-"));
-    const live = process.env.INTEROP_SERVER_LOG === "1";
-    const child = spawn(BINARY, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir], {
+  static async start({ dataDir: existingDataDir = undefined, pwaDir = undefined, logVariable = "INTEROP_SERVER_LOG" } = {}) {
+    const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), "fieldbook-test-"));
+    const live = process.env[logVariable] === "1";
+    const args = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, ...(pwaDir === undefined ? [] : ["--pwa-dir", pwaDir])];
+    const child = spawn(BINARY, args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
     });
