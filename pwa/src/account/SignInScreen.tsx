@@ -5,12 +5,14 @@ interface Props {
   onSignedIn: (session: StoredSession) => void;
   /** Set when the session ended: the user signs in again as the same person. */
   again?: { email: string; onSignOut: () => void };
+  /** An invitation link was opened: the user signs in or signs up to join. */
+  invited?: boolean;
 }
 
 /** The server's rule (accounts.rs); checked here too to answer at once. */
 const MIN_PASSWORD = 10;
 
-export function SignInScreen({ onSignedIn, again }: Props) {
+export function SignInScreen({ onSignedIn, again, invited }: Props) {
   const [mode, setMode] = useState<"sign-in" | "create">("sign-in");
   const [email, setEmail] = useState(again?.email ?? "");
   const [password, setPassword] = useState("");
@@ -43,6 +45,8 @@ export function SignInScreen({ onSignedIn, again }: Props) {
         <h1 class="screen-title">{again ? "Sign in again" : creating ? "Create your account" : "Sign in"}</h1>
         {again ? (
           <p>Your session has ended. Sign in again to keep syncing. Your notes are safe on this device meanwhile.</p>
+        ) : invited ? (
+          <p>You have been invited to a peer conversation. Sign in, or create an account on this Fieldbook, and you will come straight back to the invitation.</p>
         ) : (
           <p>CPD notes from the field, ready for Social Work England.</p>
         )}

@@ -67,7 +67,8 @@ export function describeDevice(userAgent: string): string {
   return `${browser} on ${os}`;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** One JSON request to our server; failures become ApiError with the server's code. */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   let response: Response;
   try {
     response = await fetch(path, {

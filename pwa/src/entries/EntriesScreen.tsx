@@ -23,12 +23,19 @@ export function EntriesScreen({ client }: { client: SyncClient | null }) {
   const records = useSubscription(drafts ? (listener) => drafts.subscribe(listener) : null, () => drafts?.list() ?? []);
   const shown = records.filter((record) => (record.doc ? matchesQuery(record.doc, query) && hasTag(record.doc, tag) : query.trim() === "" && !tag));
   const loaded = records.flatMap((record) => (record.doc ? [record.doc] : []));
+  const conversations = client?.conversations ?? null;
+  const sharedCount = useSubscription(conversations ? (listener) => conversations.subscribe(listener) : null, () => conversations?.shared().length ?? 0);
 
   return (
     <section class="drafts" aria-labelledby="entries-heading">
       <h1 id="entries-heading" class="screen-title">
         Entries
       </h1>
+      <p>
+        <a class="button button-secondary" href="#/shared">
+          Shared with me{sharedCount > 0 ? ` (${sharedCount})` : ""}
+        </a>
+      </p>
       {drafts && (
         <Boundary what="the reminders">
           <Nudges drafts={drafts} entries={loaded} now={now} />

@@ -7,6 +7,7 @@ import { Boundary } from "../ui/Boundary";
 import { TextField } from "../ui/TextField";
 import { useNow, useSubscription } from "../ui/hooks";
 import { EvidencePanel } from "../evidence/EvidencePanel";
+import { PeerPanel } from "../sharing/PeerPanel";
 import { NotesPanel } from "./NotesPanel";
 import { SweForm } from "./SweForm";
 import { TextMergeNote } from "./MergeNotes";
@@ -71,6 +72,9 @@ export function EntryScreen({ client, id, onDeleted }: Props) {
           <SweForm drafts={drafts} id={id} doc={doc} />
         </Boundary>
       </div>
+      <Boundary what="reflecting with a peer">
+        {client && <PeerPanel client={client} id={id} doc={doc} />}
+      </Boundary>
       <Boundary what="the evidence">
         <EvidencePanel drafts={drafts} id={id} doc={doc} />
       </Boundary>

@@ -13,6 +13,10 @@ export const USER_KEYS = {
   deletions: (userId: string) => `fieldbook.deletions.${userId}`,
   /** The heads the server has acknowledged, per document (sync/status.ts). */
   synced: (userId: string) => `fieldbook.synced.${userId}`,
+  /** The documents shared with the user, by title, to name one whose share ends (sync/conversations.ts). */
+  shares: (userId: string) => `fieldbook.shares.${userId}`,
+  /** The conversation contributions this device has shown (sharing/unread.ts). */
+  seen: (userId: string) => `fieldbook.seen.${userId}`,
 } as const;
 
 /** This device's own keys: kept when a user signs out. */

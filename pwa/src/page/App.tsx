@@ -3,6 +3,7 @@ import { asDraftId } from "../sync/ids";
 import { forgetUser } from "../local/keys";
 import type { SyncClient } from "../sync/client";
 import type { Removed } from "../sync/drafts";
+import { asSharedDocId } from "../sync/conversations";
 import { deleteDocument, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
 import { SignInScreen } from "../account/SignInScreen";
 import { CaptureScreen } from "../capture/CaptureScreen";
@@ -20,11 +21,14 @@ const EntriesScreen = lazyComponent(() => import("../entries/EntriesScreen").the
 const EntryScreen = lazyComponent(() => import("../entries/EntryScreen").then((m) => m.EntryScreen));
 const YearScreen = lazyComponent(() => import("../dashboard/YearScreen").then((m) => m.YearScreen));
 const ExportScreen = lazyComponent(() => import("../export/ExportScreen").then((m) => m.ExportScreen));
+const ConversationScreen = lazyComponent(() => import("../sharing/ConversationScreen").then((m) => m.ConversationScreen));
+const InviteScreen = lazyComponent(() => import("../sharing/InviteScreen").then((m) => m.InviteScreen));
+const SharedScreen = lazyComponent(() => import("../sharing/SharedScreen").then((m) => m.SharedScreen));
 const ProfileForm = lazyComponent(() => import("../account/ProfileForm").then((m) => m.ProfileForm));
 
 /** Loads the other screens once the app has painted, so moving between them never waits. */
 function preloadScreens(): void {
-  const load = () => [EntriesScreen, EntryScreen, YearScreen, ExportScreen].forEach((screen) => void screen.preload());
+  const load = () => [EntriesScreen, EntryScreen, YearScreen, ExportScreen, ConversationScreen, SharedScreen].forEach((screen) => void screen.preload());
   if ("requestIdleCallback" in window) requestIdleCallback(load, { timeout: 2000 });
   else setTimeout(load, 500);
 }
@@ -34,9 +38,11 @@ export function App() {
   if (!session) {
     return (
       <SignInScreen
+        invited={isInvitation(location.hash)}
         onSignedIn={(signedIn) => {
           rememberSession(signedIn);
-          location.hash = "#/";
+          // An invitation opened before signing in is where the user lands.
+          if (!isInvitation(location.hash)) location.hash = "#/";
           setSession(signedIn);
         }}
       />
@@ -46,6 +52,10 @@ export function App() {
 }
 
 const DELETION_CHECK_MS = 5000;
+
+function isInvitation(hash: string): boolean {
+  return hash.startsWith("#/invite/");
+}
 
 function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedOut: () => void }) {
   const [client, setClient] = useState<SyncClient | null>(null);
@@ -58,6 +68,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
   const now = useNow(15_000);
   const deletions = useMemo(() => new DeletionQueue(session.userId), [session.userId]);
   const status = useSubscription(client ? (listener) => client.subscribe(listener) : null, () => client?.status ?? null);
+  const unshared = useSubscription(client ? (listener) => client.conversations.subscribe(listener) : null, () => client?.conversations.notices() ?? []);
 
   useEffect(() => {
     let opened: SyncClient | null = null;
@@ -168,7 +179,9 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
 
   // "#/drafts" was the list's address before drafts became entries; old links still work.
   const entryMatch = route.replace(/^\/drafts/, "/entries").match(/^\/entries\/([^/]+)$/);
-  const screen = entryMatch ? "entry" : route === "/entries" || route === "/drafts" ? "entries" : route === "/year" ? "year" : route === "/export" ? "export" : "capture";
+  const conversationMatch = route.match(/^\/conversations\/([^/]+)$/);
+  const inviteMatch = route.match(/^\/invite\/([^/]+)$/);
+  const screen = entryMatch ? "entry" : conversationMatch ? "conversation" : inviteMatch ? "invite" : route === "/shared" ? "shared" : route === "/entries" || route === "/drafts" ? "entries" : route === "/year" ? "year" : route === "/export" ? "export" : "capture";
 
   return (
     <div class="app">
@@ -209,6 +222,16 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
           {openError}
         </p>
       )}
+      {unshared.length > 0 && (
+        <div class="banner banner-warning" role="alert">
+          <p>
+            {unshared.map((title) => `“${title}” is no longer shared with you.`).join(" ")} Its copy has been deleted from this device.
+          </p>
+          <button type="button" class="button button-secondary" onClick={() => client?.conversations.dismissNotices()}>
+            OK
+          </button>
+        </div>
+      )}
       <main id="main" class="app-main" tabIndex={-1}>
         {/* Keyed by the address, so going to another screen starts afresh. */}
         <Boundary key={route} what="this screen">
@@ -217,6 +240,9 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
           {screen === "entry" && <EntryScreen client={client} id={asDraftId(entryMatch![1])} onDeleted={onDeleted} />}
           {screen === "year" && <YearScreen client={client} />}
           {screen === "export" && <ExportScreen client={client} />}
+          {screen === "conversation" && <ConversationScreen client={client} id={asSharedDocId(conversationMatch![1])} deviceName={session.deviceName} />}
+          {screen === "invite" && <InviteScreen client={client} token={inviteMatch![1]} />}
+          {screen === "shared" && <SharedScreen client={client} />}
         </Boundary>
         {screen === "entries" && (
           <section class="account" aria-labelledby="account-heading">
@@ -241,7 +267,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
         <a href="#/" class="nav-link" aria-current={screen === "capture" ? "page" : undefined}>
           Capture
         </a>
-        <a href="#/entries" class="nav-link" aria-current={screen === "entries" || screen === "entry" ? "page" : undefined}>
+        <a href="#/entries" class="nav-link" aria-current={screen === "entries" || screen === "entry" || screen === "shared" || screen === "conversation" ? "page" : undefined}>
           Entries
         </a>
         <a href="#/year" class="nav-link" aria-current={screen === "year" ? "page" : undefined}>

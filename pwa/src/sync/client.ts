@@ -8,7 +8,9 @@ import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-index
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import { BroadcastChannelNetworkAdapter } from "@automerge/automerge-repo-network-broadcastchannel";
 import wasmUrl from "@automerge/automerge/automerge.wasm?url";
+import { ConversationStore } from "./conversations";
 import { DraftStore } from "./drafts";
+import { authorMessage } from "./merges";
 import type { RootDoc } from "./schema";
 import { SyncLedger, syncStatus, type SyncStatus } from "./status";
 
@@ -48,6 +50,7 @@ export function databaseName(userId: string): string {
 
 export class SyncClient {
   readonly drafts: DraftStore;
+  readonly conversations: ConversationStore;
   readonly #repo: Repo;
   readonly #socket: WebSocketClientAdapter;
   readonly #ledger: SyncLedger;
@@ -66,6 +69,7 @@ export class SyncClient {
     this.#options = options;
     this.#ledger = new SyncLedger(session.userId);
     this.drafts = new DraftStore(repo, root, session.deviceName, session.deviceId);
+    this.conversations = new ConversationStore(repo, root, session.userId, authorMessage({ deviceId: session.deviceId, device: session.deviceName }));
     this.#status = this.#computeStatus();
 
     // The repo records each peer's metadata on these events before we see
@@ -92,6 +96,7 @@ export class SyncClient {
       this.#serverStorageId = repo.getStorageIdOfPeer(socket.remotePeerId);
     }
     this.drafts.subscribe(() => this.#update());
+    this.conversations.subscribe(() => this.#update());
     addEventListener("online", this.#onOnline);
     addEventListener("offline", this.#onOffline);
     this.#sessionTimer = setInterval(() => void this.#checkSession(), SESSION_CHECK_MS);
@@ -190,7 +195,7 @@ export class SyncClient {
     const server = this.#serverStorageId;
     if (!server) return false;
     let moved = false;
-    for (const handle of this.drafts.handles()) {
+    for (const handle of this.#handles()) {
       const heads = handle.getSyncInfo(server)?.lastHeads;
       if (heads && this.#ledger.acknowledge(handle.documentId, heads)) moved = true;
     }
@@ -200,11 +205,15 @@ export class SyncClient {
   /** Drafts with changes the server has not acknowledged. A change to the
    * list alone (the root document) counts as one. */
   #waiting(): number {
-    const unacknowledged = this.drafts
-      .handles()
+    const unacknowledged = this.#handles()
       .filter((handle) => handle.isReady() && !this.#ledger.isAcknowledged(handle.documentId, handle.heads()));
     const drafts = unacknowledged.filter((handle) => handle.documentId !== this.drafts.rootId).length;
     return drafts > 0 ? drafts : unacknowledged.length;
+  }
+
+  /** The root, the drafts and the documents shared with others. */
+  #handles(): DocHandle<unknown>[] {
+    return [...this.drafts.handles(), ...this.conversations.handles()];
   }
 
   #computeStatus(): SyncStatus {

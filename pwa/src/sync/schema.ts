@@ -83,6 +83,50 @@ export interface RootDoc {
   schemaVersion: number;
   entries: Record<string, { addedAt: number }>;
   settings: Record<string, unknown>;
+  /** Documents other users share with this one, written by the server alone
+   * when an invitation is accepted and deleted when the share ends. */
+  shared?: Record<string, SharedWithMe>;
+}
+
+export type MemberRole = "writer" | "reader";
+
+export interface SharedWithMe {
+  role: MemberRole;
+  /** The name the owner goes by in shares (never their email). */
+  ownerDisplayName: string;
+  /** ISO 8601. */
+  since: string;
+}
+
+export const CONVERSATION_TYPE = "fieldbook/conversation";
+export const CONVERSATION_SCHEMA_VERSION = 1;
+
+/** One thing said in a peer conversation, marked with its writer's role. */
+export interface Contribution {
+  id: string;
+  /** The writer's user id on the server: says which contributions are "yours". */
+  authorId: string;
+  /** The writer's professional role as they gave it when they wrote this. */
+  role: string;
+  createdAt: number;
+  text: string;
+}
+
+/** A peer conversation about one CPD entry: what its owner chose to show of
+ * the entry and the discussion both sides write in. Participants appear by
+ * role, never by name. */
+export interface ConversationDoc {
+  type: typeof CONVERSATION_TYPE;
+  schemaVersion: number;
+  createdAt: number;
+  ownerId: string;
+  /** What the conversation is about (the entry's title, as the owner shares it). */
+  topic: string;
+  /** The parts of the entry the owner shows; null for a part not shown. */
+  shown: { description: string | null; learning: string | null };
+  /** Each participant's role, by user id. */
+  roles: Record<string, string>;
+  contributions: Contribution[];
 }
 
 export function newNote(id: string, device: string, text: string, now: number): Note {

@@ -1,0 +1,136 @@
+import { useState } from "preact/hooks";
+import type { SyncClient } from "../sync/client";
+import type { SharedDocId } from "../sync/conversations";
+import type { DraftId } from "../sync/ids";
+import type { Contribution, EntryDoc } from "../sync/schema";
+import { useSubscription } from "../ui/hooks";
+import { SHARE_PARTS, partProblem, roleProblem, shareBlocked, topicOf, type SharePart } from "./rules";
+import { RoleField } from "./RoleField";
+import { SeenContributions } from "./unread";
+
+/** On the owner's entry: start a conversation with a peer about it, or open
+ * it and take any part of it into SWE's peer-reflection answer. */
+export function PeerPanel({ client, id, doc }: { client: SyncClient; id: DraftId; doc: EntryDoc }) {
+  const conversations = client.conversations;
+  const record = useSubscription((listener) => conversations.subscribe(listener), () => conversations.forEntry(id));
+  return (
+    <section class="peer-panel" aria-labelledby="peer-panel-heading">
+      <h2 id="peer-panel-heading">Reflect with a peer</h2>
+      {record ? <ConversationExtracts client={client} entryId={id} conversationId={record.id} /> : <StartConversation client={client} id={id} doc={doc} />}
+    </section>
+  );
+}
+
+function StartConversation({ client, id, doc }: { client: SyncClient; id: DraftId; doc: EntryDoc }) {
+  const [open, setOpen] = useState(false);
+  const [parts, setParts] = useState<Record<SharePart, boolean>>({ description: false, learning: false });
+  const [role, setRole] = useState("Social worker");
+  const blocked = shareBlocked(doc);
+  if (blocked) {
+    return (
+      <p class="notice" role="note">
+        {blocked}
+      </p>
+    );
+  }
+  if (!open) {
+    return (
+      <>
+        <p>Bring a peer into Fieldbook: you both write in one discussion, on your own devices, with or without signal. They see only what you choose below, and you both appear by role, never by name.</p>
+        <button type="button" class="button button-primary" onClick={() => setOpen(true)}>
+          Reflect with a peer
+        </button>
+      </>
+    );
+  }
+  const problem = roleProblem(role);
+  const start = () => {
+    const shown = (part: SharePart) => (parts[part] && !partProblem(doc, part) ? doc[part].trim() : null);
+    const conversationId = client.conversations.start(id, { topic: topicOf(doc), description: shown("description"), learning: shown("learning"), role: role.trim() });
+    location.hash = `#/conversations/${conversationId}`;
+  };
+  return (
+    <form
+      class="start-conversation"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (!problem) start();
+      }}
+    >
+      <fieldset>
+        <legend>What your peer may see of this entry</legend>
+        {SHARE_PARTS.map(({ part, label }) => {
+          const why = partProblem(doc, part);
+          return (
+            <div key={part}>
+              <label class="check">
+                <input type="checkbox" checked={parts[part] && !why} disabled={!!why} aria-describedby={why ? `share-${part}-why` : undefined} onChange={(event) => setParts({ ...parts, [part]: event.currentTarget.checked })} />
+                {label}
+              </label>
+              {why && (
+                <p id={`share-${part}-why`} class="hint">
+                  {why}
+                </p>
+              )}
+            </div>
+          );
+        })}
+      </fieldset>
+      <RoleField id="owner-role" value={role} onInput={setRole} problem={problem} label="Your professional role (shown with what you write, never your name)" />
+      <button type="submit" class="button button-primary" disabled={!!problem}>
+        Start the conversation
+      </button>
+    </form>
+  );
+}
+
+/** The conversation's contributions, each insertable into the peer reflection. */
+function ConversationExtracts({ client, entryId, conversationId }: { client: SyncClient; entryId: DraftId; conversationId: SharedDocId }) {
+  const conversations = client.conversations;
+  const record = useSubscription((listener) => conversations.subscribe(listener), () => conversations.conversation(conversationId));
+  const [status, setStatus] = useState("");
+  const doc = record?.doc;
+  const unseen = doc ? new SeenContributions(conversations.userId).unseen(conversationId, doc).length : 0;
+  const insert = (contribution: Contribution, index: number, quote: boolean) => {
+    const drafts = client.drafts;
+    const entry = drafts.get(entryId)?.doc;
+    const fromPeer = contribution.authorId !== conversations.userId;
+    if (fromPeer && entry && !entry.peerReflection?.peerRole && contribution.role) drafts.setPeerReflection(entryId, { peerRole: contribution.role });
+    const added = drafts.appendParagraph(entryId, "peerReflection.text", quote ? `“${contribution.text}”` : contribution.text);
+    setStatus(added ? `Part ${index + 1} of the conversation ${quote ? "quoted" : "inserted"} into Peer reflection.` : `Part ${index + 1} is already in Peer reflection.`);
+  };
+  return (
+    <>
+      <p>
+        <a class="button button-secondary" href={`#/conversations/${conversationId}`}>
+          Open the conversation{unseen > 0 ? ` (${unseen} new)` : ""}
+        </a>
+      </p>
+      {!doc ? (
+        <p class="empty">The conversation is not on this device yet. It arrives when this device is online.</p>
+      ) : doc.contributions.length === 0 ? (
+        <p class="empty">Nothing written in the conversation yet.</p>
+      ) : (
+        <ol class="contributions">
+          {doc.contributions.map((contribution, index) => (
+            <li key={contribution.id} class="contribution">
+              <p class="contribution-meta">{contribution.authorId === conversations.userId ? `You (${contribution.role})` : contribution.role}</p>
+              <p class="contribution-text">{contribution.text}</p>
+              <div class="actions">
+                <button type="button" class="button button-secondary" onClick={() => insert(contribution, index, false)} aria-label={`Insert part ${index + 1} of the conversation into Peer reflection`}>
+                  Insert into Peer reflection
+                </button>
+                <button type="button" class="button button-secondary" onClick={() => insert(contribution, index, true)} aria-label={`Quote part ${index + 1} of the conversation in Peer reflection`}>
+                  Quote
+                </button>
+              </div>
+            </li>
+          ))}
+        </ol>
+      )}
+      <p class="note-status" aria-live="polite">
+        {status}
+      </p>
+    </>
+  );
+}

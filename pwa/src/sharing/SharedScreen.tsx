@@ -1,0 +1,46 @@
+import type { SyncClient } from "../sync/client";
+import { CONVERSATION_TYPE } from "../sync/schema";
+import { useSubscription } from "../ui/hooks";
+
+/** Everything others share with this user, from the root document's
+ * `shared` map (so every device of theirs lists the same). */
+export function SharedScreen({ client }: { client: SyncClient | null }) {
+  const conversations = client?.conversations ?? null;
+  const shared = useSubscription(conversations ? (listener) => conversations.subscribe(listener) : null, () => conversations?.shared() ?? null);
+  return (
+    <section aria-labelledby="shared-heading">
+      <h1 id="shared-heading" class="screen-title">
+        Shared with me
+      </h1>
+      {!shared ? (
+        <p class="empty">Opening…</p>
+      ) : shared.length === 0 ? (
+        <p class="empty">Nothing is shared with you yet. When a peer invites you, open their link on this device.</p>
+      ) : (
+        <ul class="draft-list">
+          {shared.map((item) => {
+            const from = `From ${item.ownerDisplayName || "a peer"} · ${item.role === "reader" ? "to read" : "to write in"}`;
+            return (
+              <li key={item.id} class="draft-item">
+                {item.kind === CONVERSATION_TYPE ? (
+                  <a class="draft-link" href={`#/conversations/${item.id}`}>
+                    <span class="draft-title">Peer conversation: {item.title}</span>
+                    <span class="draft-meta">{from}</span>
+                  </a>
+                ) : (
+                  <p class="draft-pending">
+                    <span class="draft-title">{item.title || "A shared document"}</span>
+                    <br />
+                    <span class="draft-meta">
+                      {from} · {item.kind === null ? "arrives when this device is online" : "this version of Fieldbook cannot show it yet"}
+                    </span>
+                  </p>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}

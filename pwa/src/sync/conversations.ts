@@ -1,0 +1,345 @@
+// Documents shared between users: the peer conversations this user started
+// (listed in the root's settings as "conversation/<id>" = the entry's id, one
+// flat key each so two devices starting one at once both keep theirs) and
+// every document others share with this user (the root's `shared` map, which
+// only the server writes). When a share ends the server takes it off that
+// map; this device then deletes its copy and says so, once.
+
+import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo/slim";
+import { USER_KEYS } from "../local/keys";
+import { json, Stored } from "../local/stored";
+import { CONVERSATION_SCHEMA_VERSION, CONVERSATION_TYPE, type Contribution, type ConversationDoc, type MemberRole, type RootDoc, type SharedWithMe } from "./schema";
+
+/** The ID of a document shared between users, as the rest of the app knows it. */
+export type SharedDocId = DocumentId;
+
+/** A shared document's ID from a route or a server reply. */
+export function asSharedDocId(value: string): SharedDocId {
+  return value as SharedDocId;
+}
+
+export type Access = "owner" | MemberRole;
+
+export interface ConversationRecord {
+  id: DocumentId;
+  access: Access;
+  /** The owner's entry the conversation is about (only the owner knows it). */
+  entryId: string | null;
+  /** Null until the document is on this device. */
+  doc: ConversationDoc | null;
+}
+
+/** A document shared with this user, of whatever kind. */
+export interface SharedRecord {
+  id: DocumentId;
+  role: MemberRole;
+  ownerDisplayName: string;
+  since: string;
+  /** The document's `type` ("fieldbook/conversation"), null until it is here. */
+  kind: string | null;
+  title: string;
+}
+
+const OWNED_PREFIX = "conversation/";
+
+export interface NewConversation {
+  topic: string;
+  description: string | null;
+  learning: string | null;
+  /** The owner's own role, shown with what they write. */
+  role: string;
+}
+
+export class ConversationStore {
+  readonly #repo: Repo;
+  readonly #root: DocHandle<RootDoc>;
+  readonly #userId: string;
+  readonly #message: string;
+  /** Titles of the shares this device knows, by document. */
+  readonly #known: Stored<Record<string, string>>;
+  readonly #handles = new Map<DocumentId, DocHandle<unknown>>();
+  readonly #loading = new Set<DocumentId>();
+  /** Shares accepted on this device that the root does not list yet. */
+  readonly #joining = new Set<DocumentId>();
+  readonly #listeners = new Set<() => void>();
+  #notices: string[] = [];
+
+  /** `storage` is localStorage unless given. */
+  constructor(repo: Repo, root: DocHandle<RootDoc>, userId: string, message: string, storage?: Storage) {
+    this.#repo = repo;
+    this.#root = root;
+    this.#userId = userId;
+    this.#message = message;
+    this.#known = knownShares(userId, storage);
+    root.on("change", () => this.#syncWithRoot());
+    this.#syncWithRoot();
+  }
+
+  get userId(): string {
+    return this.#userId;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Every handle whose sync state matters. */
+  handles(): DocHandle<unknown>[] {
+    return [...this.#handles.values()];
+  }
+
+  /** The conversations this user started or was let into, newest first. */
+  conversations(): ConversationRecord[] {
+    const owned = this.#owned();
+    const shared = this.#root.doc()?.shared ?? {};
+    const records: ConversationRecord[] = [];
+    for (const [id, entryId] of owned) records.push({ id, access: "owner", entryId, doc: this.#conversationDoc(id) });
+    for (const [key, share] of Object.entries(shared)) {
+      const id = key as DocumentId;
+      const doc = this.#conversationDoc(id);
+      if (doc || !this.#kindOf(id)) records.push({ id, access: share.role, entryId: null, doc });
+    }
+    for (const id of this.#joining) {
+      if (!records.some((record) => record.id === id)) records.push({ id, access: "writer", entryId: null, doc: this.#conversationDoc(id) });
+    }
+    return records.sort((a, b) => (b.doc?.createdAt ?? 0) - (a.doc?.createdAt ?? 0));
+  }
+
+  conversation(id: DocumentId): ConversationRecord | undefined {
+    return this.conversations().find((record) => record.id === id);
+  }
+
+  /** The conversation the owner started about one of their entries. */
+  forEntry(entryId: string): ConversationRecord | undefined {
+    return this.conversations().find((record) => record.access === "owner" && record.entryId === entryId);
+  }
+
+  /** Everything shared with this user, newest share first. */
+  shared(): SharedRecord[] {
+    const shared = this.#root.doc()?.shared ?? {};
+    return Object.entries(shared)
+      .map(([id, share]: [string, SharedWithMe]) => ({
+        id: id as DocumentId,
+        role: share.role,
+        ownerDisplayName: share.ownerDisplayName,
+        since: share.since,
+        kind: this.#kindOf(id as DocumentId),
+        title: this.#titleOf(id as DocumentId),
+      }))
+      .sort((a, b) => b.since.localeCompare(a.since));
+  }
+
+  /** Titles of shares that ended since the user was last told. */
+  notices(): readonly string[] {
+    return this.#notices;
+  }
+
+  dismissNotices(): void {
+    this.#notices = [];
+    this.#emit();
+  }
+
+  /** Starts a conversation about an entry; the caller has checked what it shows. */
+  start(entryId: string, fields: NewConversation): DocumentId {
+    const doc: ConversationDoc = {
+      type: CONVERSATION_TYPE,
+      schemaVersion: CONVERSATION_SCHEMA_VERSION,
+      createdAt: Date.now(),
+      ownerId: this.#userId,
+      topic: fields.topic,
+      shown: { description: fields.description, learning: fields.learning },
+      roles: { [this.#userId]: fields.role },
+      contributions: [],
+    };
+    const handle = this.#repo.create<ConversationDoc>(doc);
+    void this.#repo.flush([handle.documentId]);
+    this.#watch(handle);
+    this.#root.change((root) => {
+      root.settings ??= {};
+      root.settings[OWNED_PREFIX + handle.documentId] = entryId;
+    });
+    return handle.documentId;
+  }
+
+  /** Adds to the discussion as this user, with their role; null for a reader
+   * or a conversation not on this device. */
+  contribute(id: DocumentId, text: string): string | null {
+    const record = this.conversation(id);
+    const trimmed = text.trim();
+    if (!record?.doc || record.access === "reader" || !trimmed) return null;
+    const contribution: Contribution = {
+      id: crypto.randomUUID(),
+      authorId: this.#userId,
+      role: record.doc.roles[this.#userId] ?? "",
+      createdAt: Date.now(),
+      text: trimmed,
+    };
+    this.#change(id, (doc) => {
+      doc.contributions.push(contribution);
+    });
+    return contribution.id;
+  }
+
+  /** Sets the role this user is shown by in a conversation. */
+  setMyRole(id: DocumentId, role: string): void {
+    this.#change(id, (doc) => {
+      doc.roles[this.#userId] = role;
+    });
+  }
+
+  /** The owner takes a removed member's role off the conversation. */
+  forgetParticipant(id: DocumentId, userId: string): void {
+    this.#change(id, (doc) => {
+      if (doc.ownerId === this.#userId && userId !== this.#userId) delete doc.roles[userId];
+    });
+  }
+
+  /** After accepting an invitation: fetches the document and records this
+   * user's role in it. False if it did not arrive. */
+  async join(id: DocumentId, role: string): Promise<boolean> {
+    this.#joining.add(id);
+    this.#emit();
+    try {
+      const handle = await this.#repo.find<ConversationDoc>(id);
+      this.#watch(handle);
+      const doc = handle.doc();
+      if (doc?.type === CONVERSATION_TYPE && doc.roles[this.#userId] !== role) handle.change((doc) => void (doc.roles[this.#userId] = role), { message: this.#message });
+      return true;
+    } catch {
+      this.#joining.delete(id);
+      this.#emit();
+      return false;
+    }
+  }
+
+  /** The owner deleted the conversation on the server: drop it here. */
+  forgetOwned(id: DocumentId): void {
+    this.#root.change((root) => {
+      delete root.settings[OWNED_PREFIX + id];
+    });
+  }
+
+  #owned(): [DocumentId, string][] {
+    const settings = this.#root.doc()?.settings ?? {};
+    return Object.entries(settings)
+      .filter(([key, value]) => key.startsWith(OWNED_PREFIX) && typeof value === "string")
+      .map(([key, value]) => [key.slice(OWNED_PREFIX.length) as DocumentId, value as string]);
+  }
+
+  #docOf(id: DocumentId): unknown {
+    const handle = this.#handles.get(id);
+    return handle?.isReady() ? handle.doc() : undefined;
+  }
+
+  #kindOf(id: DocumentId): string | null {
+    const doc = this.#docOf(id) as { type?: unknown } | undefined;
+    return typeof doc?.type === "string" ? doc.type : null;
+  }
+
+  #conversationDoc(id: DocumentId): ConversationDoc | null {
+    const doc = this.#docOf(id) as ConversationDoc | undefined;
+    return doc?.type === CONVERSATION_TYPE ? doc : null;
+  }
+
+  #titleOf(id: DocumentId): string {
+    const doc = this.#docOf(id) as { topic?: unknown; title?: unknown; name?: unknown } | undefined;
+    const title = [doc?.topic, doc?.title, doc?.name].find((value) => typeof value === "string" && value.trim());
+    return (title as string | undefined)?.trim() ?? this.#known.read()[id] ?? "";
+  }
+
+  #change(id: DocumentId, edit: (doc: ConversationDoc) => void): void {
+    const handle = this.#handles.get(id) as DocHandle<ConversationDoc> | undefined;
+    if (!handle?.isReady()) return;
+    handle.change(edit, { message: this.#message });
+  }
+
+  #syncWithRoot(): void {
+    const root = this.#root.doc();
+    if (!root) return;
+    const shared = Object.keys(root.shared ?? {}) as DocumentId[];
+    for (const id of shared) this.#joining.delete(id);
+    const wanted = new Set<DocumentId>([...this.#owned().map(([id]) => id), ...shared, ...this.#joining]);
+    for (const id of wanted) {
+      if (!this.#handles.has(id) && !this.#loading.has(id)) void this.#load(id);
+    }
+    // A share this device knew that the server has taken away.
+    const known = { ...this.#known.read() };
+    for (const id of Object.keys(known) as DocumentId[]) {
+      if (wanted.has(id)) continue;
+      this.#notices = [...this.#notices, known[id] || "A document"];
+      delete known[id];
+    }
+    this.#known.write(known);
+    for (const id of [...this.#handles.keys()]) {
+      if (!wanted.has(id)) this.#forget(id);
+    }
+    for (const id of shared) this.#remember(id);
+    this.#emit();
+  }
+
+  async #load(id: DocumentId): Promise<void> {
+    this.#loading.add(id);
+    try {
+      // `unavailable`: not on this device yet; the handle turns ready when it arrives.
+      const handle = await this.#repo.find(id, { allowableStates: ["ready", "unavailable"] });
+      this.#watch(handle);
+    } catch {
+      // Deleted, or not a document: nothing to show.
+    } finally {
+      this.#loading.delete(id);
+    }
+    this.#syncWithRoot();
+  }
+
+  #watch(handle: DocHandle<unknown>): void {
+    if (this.#handles.has(handle.documentId)) return;
+    this.#handles.set(handle.documentId, handle);
+    handle.on("change", () => {
+      this.#remember(handle.documentId);
+      this.#emit();
+    });
+    handle.on("remote-heads", () => this.#emit());
+    this.#emit();
+  }
+
+  #forget(id: DocumentId): void {
+    this.#handles.get(id)?.removeAllListeners();
+    this.#handles.delete(id);
+    this.#repo.delete(id);
+  }
+
+  /** Keeps a shared document's title on this device, to name it if the share ends. */
+  #remember(id: DocumentId): void {
+    if (!(id in (this.#root.doc()?.shared ?? {}))) return;
+    const known = this.#known.read();
+    if (id in known) {
+      const title = this.#titleOf(id);
+      if (known[id] !== title) this.#known.write({ ...known, [id]: title });
+      return;
+    }
+    // Known here only once this device's stored root lists it: a root not yet
+    // saved when the app closed must not look like an ended share next time.
+    void this.#repo
+      .flush([this.#root.documentId])
+      .then(() => {
+        if (!(id in (this.#root.doc()?.shared ?? {}))) return;
+        this.#known.write({ ...this.#known.read(), [id]: this.#titleOf(id) });
+      })
+      .catch(() => undefined);
+  }
+
+  #emit(): void {
+    for (const listener of this.#listeners) listener();
+  }
+}
+
+/** The titles of the shares this device knows for `userId`, by document;
+ * `storage` is localStorage unless given. */
+export function knownShares(userId: string, storage?: Storage): Stored<Record<string, string>> {
+  return new Stored(USER_KEYS.shares(userId), titlesCodec, {}, storage);
+}
+
+const titlesCodec = json((value): Record<string, string> | undefined =>
+  value && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((title) => typeof title === "string") ? (value as Record<string, string>) : undefined,
+);
