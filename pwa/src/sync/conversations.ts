@@ -213,13 +213,6 @@ export class ConversationStore {
     }
   }
 
-  /** The owner deleted the conversation on the server: drop it here. */
-  forgetOwned(id: DocumentId): void {
-    this.#root.change((root) => {
-      delete root.settings[OWNED_PREFIX + id];
-    });
-  }
-
   #owned(): [DocumentId, string][] {
     const settings = this.#root.doc()?.settings ?? {};
     return Object.entries(settings)
