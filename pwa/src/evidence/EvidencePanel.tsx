@@ -3,6 +3,7 @@ import type { DraftId } from "../sync/ids";
 import { storedSession } from "../account/api";
 import type { DraftStore } from "../sync/drafts";
 import type { EntryDoc, Evidence } from "../sync/schema";
+import { useStartedService } from "../ui/hooks";
 import { UploadApiError } from "../uploads/http";
 import { evidenceFileUrl } from "./api";
 import { evidenceService, type EvidenceService, type EvidenceView } from "./service";
@@ -141,25 +142,7 @@ function viewText(view: EvidenceView): string {
 
 /** This user's EvidenceService once started, re-rendering on every change. */
 function useEvidenceService(userId: string | null): EvidenceService | null {
-  const [service, setService] = useState<EvidenceService | null>(null);
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    if (!userId) return;
-    let unsubscribe: (() => void) | null = null;
-    let cancelled = false;
-    evidenceService(userId)
-      .then((started) => {
-        if (cancelled) return;
-        setService(started);
-        unsubscribe = started.subscribe(() => setTick((tick) => tick + 1));
-      })
-      .catch(() => setService(null));
-    return () => {
-      cancelled = true;
-      unsubscribe?.();
-    };
-  }, [userId]);
-  return service;
+  return useStartedService(userId, evidenceService);
 }
 
 /** Where a file added on another device stands on the server, asked again

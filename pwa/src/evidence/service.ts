@@ -5,6 +5,7 @@
 // Every decision is made from the EvidenceStore, so a reload carries on
 // where the last run stopped.
 
+import { oneServicePerUser } from "../uploads/local";
 import type { DraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import { UploadApiError } from "../uploads/http";
@@ -235,22 +236,5 @@ export class EvidenceService {
   }
 }
 
-const services = new Map<string, Promise<EvidenceService>>();
-const TICK_MS = 2000;
-
 /** The one EvidenceService of this user in this page, started on first use. */
-export function evidenceService(userId: string): Promise<EvidenceService> {
-  let service = services.get(userId);
-  if (!service) {
-    service = (async () => {
-      const created = new EvidenceService(await EvidenceStore.open(evidenceDatabaseName(userId)));
-      await created.start();
-      addEventListener("online", () => created.onOnline());
-      setInterval(() => void created.tick(), TICK_MS);
-      void created.tick();
-      return created;
-    })();
-    services.set(userId, service);
-  }
-  return service;
-}
+export const evidenceService = oneServicePerUser(async (userId) => new EvidenceService(await EvidenceStore.open(evidenceDatabaseName(userId))));

@@ -4,6 +4,8 @@
 // device can say it is on the server. Records and bytes are apart so the
 // list can be read without loading every file.
 
+import { done, newUploadId, request } from "../uploads/local";
+
 /** Where a file's upload stands, as this device knows it. */
 export type EvidenceUpload =
   /** On this device, not yet on the server (no signal, or not tried yet). */
@@ -40,26 +42,7 @@ export function evidenceDatabaseName(userId: string): string {
 
 /** A random ID: 22 characters of [A-Za-z0-9_-] (the contract allows 16–64). */
 export function newEvidenceId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
-  });
+  return newUploadId();
 }
 
 export class EvidenceStore {

@@ -30,3 +30,27 @@ export function useNow(everyMs = 30_000): number {
   }, [everyMs]);
   return now;
 }
+
+/** The service `start(userId)` resolves to once it has started (null before,
+ * or if it could not start), re-rendering on every change it announces. */
+export function useStartedService<T extends { subscribe(listener: () => void): () => void }>(userId: string | null, start: (userId: string) => Promise<T>): T | null {
+  const [service, setService] = useState<T | null>(null);
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (!userId) return;
+    let unsubscribe: (() => void) | null = null;
+    let cancelled = false;
+    start(userId)
+      .then((started) => {
+        if (cancelled) return;
+        setService(started);
+        unsubscribe = started.subscribe(() => setTick((tick) => tick + 1));
+      })
+      .catch(() => setService(null));
+    return () => {
+      cancelled = true;
+      unsubscribe?.();
+    };
+  }, [userId, start]);
+  return service;
+}

@@ -1,27 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
+import { useStartedService } from "../ui/hooks";
 import { voiceService, type VoiceService } from "./service";
 
 /** This user's VoiceService once it has started, re-rendering on every change. */
 export function useVoiceService(userId: string | null): VoiceService | null {
-  const [service, setService] = useState<VoiceService | null>(null);
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    if (!userId) return;
-    let unsubscribe: (() => void) | null = null;
-    let cancelled = false;
-    voiceService(userId)
-      .then((started) => {
-        if (cancelled) return;
-        setService(started);
-        unsubscribe = started.subscribe(() => setTick((tick) => tick + 1));
-      })
-      .catch(() => setService(null));
-    return () => {
-      cancelled = true;
-      unsubscribe?.();
-    };
-  }, [userId]);
-  return service;
+  return useStartedService(userId, voiceService);
 }
 
 /** True when the user asked the system for less motion. */

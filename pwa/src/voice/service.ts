@@ -5,6 +5,7 @@
 // subscribes; every decision here is made from the RecordingStore, so a
 // restart carries on where the last run stopped.
 
+import { oneServicePerUser } from "../uploads/local";
 import { asDraftId, type DraftId } from "../sync/ids";
 import type { DraftStore } from "../sync/drafts";
 import { AudioApi, VoiceApiError, type AudioStatus } from "./api";
@@ -340,23 +341,6 @@ export class VoiceService {
   }
 }
 
-const services = new Map<string, Promise<VoiceService>>();
-const TICK_MS = 2000;
-
 /** The one VoiceService of this user in this page, started on first use:
  * recovers recordings, then keeps uploads and transcription status moving. */
-export function voiceService(userId: string): Promise<VoiceService> {
-  let service = services.get(userId);
-  if (!service) {
-    service = (async () => {
-      const created = new VoiceService(await RecordingStore.open(voiceDatabaseName(userId)));
-      await created.start();
-      addEventListener("online", () => created.onOnline());
-      setInterval(() => void created.tick(), TICK_MS);
-      void created.tick();
-      return created;
-    })();
-    services.set(userId, service);
-  }
-  return service;
-}
+export const voiceService = oneServicePerUser(async (userId) => new VoiceService(await RecordingStore.open(voiceDatabaseName(userId))));

@@ -5,6 +5,8 @@
 // also remembers which note it belongs to and how far its upload got, so the
 // upload resumes after a restart.
 
+import { done, newUploadId, request } from "../uploads/local";
+
 /** Where a recording's upload and transcription stand, as this device knows it. */
 export type UploadState =
   /** Recorded, not yet on the server (no signal, or not tried yet). */
@@ -50,26 +52,7 @@ export function voiceDatabaseName(userId: string): string {
 
 /** A random id for a recording: 22 characters of [A-Za-z0-9_-] (the contract allows 16–64). */
 export function newAudioId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
-  });
+  return newUploadId();
 }
 
 export class RecordingStore {
