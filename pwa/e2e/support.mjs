@@ -1,17 +1,17 @@
 // Shared set-up for the browser tests and the PWA benchmark: the real
-// `fieldbook` server serving the built app (pwa/dist) on 127.0.0.1, and
+// `fieldbook` server serving the built app (pwa/dist) on 127.0.0.1, started
+// by the same code as the interop tests' (tests/support/server.mjs), and
 // Debian's Chromium driven by playwright-core.
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createInterface } from "node:readline";
 import assert from "node:assert/strict";
 import { AxeBuilder } from "@axe-core/playwright";
 import { chromium, devices } from "playwright-core";
+import { FieldbookServer } from "../../tests/support/server.mjs";
+
+export { uniqueEmail } from "../../tests/support/server.mjs";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
-export const BINARY = process.env.FIELDBOOK_BIN ?? join(repoRoot, "target/debug/fieldbook");
 export const PWA_DIR = join(repoRoot, "pwa/dist");
 export const ARTEFACTS = join(repoRoot, "pwa/test-results");
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -19,43 +19,15 @@ export const PASSWORD = "a long enough password";
 export const PHONE = devices["Pixel 7"];
 export const LAPTOP = { viewport: { width: 1280, height: 800 } };
 
-const running = new Set();
-process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
 /** Starts `fieldbook serve` on 127.0.0.1:0 with a fresh data directory,
- * serving the app from `pwaDir`. */
+ * serving the app from `pwaDir`; `stop()` ends it and deletes its data.
+ * E2E_SERVER_LOG=1 shows its log. */
 export async function startServer(pwaDir = PWA_DIR) {
-  const dataDir = mkdtempSync(join(tmpdir(), "fieldbook-e2e-"));
-  const child = spawn(BINARY, ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--pwa-dir", pwaDir], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
-  });
-  running.add(child);
-  let stderr = "";
-  child.stderr.on("data", (chunk) => {
-    stderr = (stderr + chunk).slice(-16_384);
-    if (process.env.E2E_SERVER_LOG === "1") process.stderr.write(chunk);
-  });
-  const origin = await new Promise((resolveOrigin, reject) => {
-    const timer = setTimeout(() => reject(new Error(`fieldbook did not start:\n${stderr}`)), 30_000);
-    createInterface({ input: child.stdout }).once("line", (line) => {
-      clearTimeout(timer);
-      const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
-      match ? resolveOrigin(match[1]) : reject(new Error(`unexpected output: ${line}`));
-    });
-    child.once("exit", (code) => reject(new Error(`fieldbook exited (${code}):\n${stderr}`)));
-  });
+  const server = await FieldbookServer.start({ pwaDir, logVariable: "E2E_SERVER_LOG" });
   return {
-    origin,
-    stderr: () => stderr,
-    async stop() {
-      running.delete(child);
-      child.kill("SIGTERM");
-      await new Promise((done) => (child.exitCode !== null ? done() : child.once("exit", done)));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    origin: server.origin,
+    stderr: () => server.stderrTail,
+    stop: () => server.destroy(),
   };
 }
 
@@ -81,11 +53,6 @@ export async function launchBrowser(extraArgs = [], options = {}) {
  * inputs read dd/mm/yyyy. Needs Chromium's en-GB locale (chromium-l10n). */
 export async function launchUkBrowser() {
   return launchBrowser([], { env: { ...process.env, LANG: "en_GB.UTF-8", LANGUAGE: "en_GB" } });
-}
-
-let emails = 0;
-export function uniqueEmail(label) {
-  return `${label}-${process.pid}-${Date.now()}-${++emails}@example.org`;
 }
 
 /** Cuts the network the way a phone in a car loses it: the page goes
