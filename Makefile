@@ -1,7 +1,7 @@
 # Fieldbook's two everyday commands, plus benchmarks. See README.md.
 # Every target installs what it needs, so each works on a fresh machine.
 
-.PHONY: run test test-rust test-interop test-pwa test-scripts pwa lint bench bench-build bench-server bench-pwa chromium speech-deps speech-test-deps bench-speech bench-speech-models model model-deps
+.PHONY: run test test-rust test-interop test-pwa test-scripts pwa lint bench bench-build bench-server bench-pwa bench-pwa-new-device chromium speech-deps speech-test-deps bench-speech bench-speech-models model model-deps
 
 CARGO ?= cargo
 PYTHON ?= python3
@@ -84,7 +84,7 @@ speech-test-deps: speech-deps
 
 ## Benchmarks (see BENCHMARKS.md): the sync server against the reference
 ## server, side by side in one table; then the PWA's size and start-up time
-bench: bench-server bench-pwa bench-speech bench-speech-models
+bench: bench-server bench-pwa bench-pwa-new-device bench-speech bench-speech-models
 
 ## One release build for every benchmark: built apart, the packages unify
 ## their dependencies' features differently and the server is built twice.
@@ -129,6 +129,13 @@ bench-speech-models: bench-build models/ggml-tiny.en.bin models/ggml-base.bin $(
 bench-pwa: chromium pwa bench-build
 	cd pwa && FIELDBOOK_BIN=$(CURDIR)/target/release/fieldbook npm run bench
 
+## A new device in the browser: 500 entries written by the automerge-repo
+## client, then a fresh Chromium profile signs in; timed until the Entries
+## list and the Year screen are complete, unthrottled and at 4x CPU slowdown
+## (PROFILE=1 adds the page's CPU profile).
+bench-pwa-new-device: chromium pwa bench-build
+	cd pwa && FIELDBOOK_BIN=$(CURDIR)/target/release/fieldbook node bench/new-device.mjs
+
 ## Check the deployment files (deploy/): `docker compose config` accepts the
 ## compose file, `systemd-analyze verify` the units (with no warning, and
 ## an exposure score of at most 2.0), `caddy validate` the Caddyfile. Installs
@@ -162,7 +169,8 @@ deploy-check: speech-deps
 	@echo "deploy-check: compose file, systemd units and Caddyfile accepted"
 
 ## Audit every dependency for known vulnerabilities: Rust crates with
-## cargo-audit (installed if absent; reads the RustSec advisory database
+## cargo-audit on both lock files (the workspace's and samod's reference,
+## bench/reference-samod; installed if absent; reads the RustSec advisory database
 ## from GitHub) and the npm packages that ship or run (npm audit against
 ## the registry). Needs the internet, so it is not part of `make test`.
 ## Runs every audit, then fails if any found something.
@@ -173,6 +181,7 @@ audit:
 	@command -v cargo-audit >/dev/null || $(CARGO) install --locked cargo-audit
 	@status=0; \
 	$(CARGO) audit || status=1; \
+	$(CARGO) audit --file bench/reference-samod/Cargo.lock || status=1; \
 	for dir in $(NPM_AUDIT_DIRS); do \
 		echo "npm audit: $$dir"; \
 		(cd $$dir && npm audit --omit=dev) || status=1; \

@@ -13,7 +13,21 @@ export interface DraftSummary {
 const TITLE_CHARS = 60;
 const SNIPPET_CHARS = 140;
 
+// An Automerge document is a new object after every change, so a summary
+// kept per document object is never stale; the list redraws hundreds of
+// entries at once and most have not changed.
+const summaries = new WeakMap<EntryDoc, DraftSummary>();
+
 export function summarize(doc: EntryDoc): DraftSummary {
+  let summary = summaries.get(doc);
+  if (!summary) {
+    summary = summaryOf(doc);
+    summaries.set(doc, summary);
+  }
+  return summary;
+}
+
+function summaryOf(doc: EntryDoc): DraftSummary {
   const texts = doc.notes.map((note) => note.text.trim()).filter((text) => text.length > 0);
   const firstLine = texts[0]?.split("\n")[0] ?? "";
   const title = doc.title.trim() || truncate(firstLine, TITLE_CHARS) || "Untitled draft";
@@ -52,6 +66,12 @@ export const STATUS_LABELS: Record<EntryStatus, string> = {
   recorded: "Recorded on SWE",
 };
 
+// Made once: toLocaleDateString with options builds a new formatter on each
+// call, which was most of the time drawing a list of 500 entries.
+const TIME = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit" });
+const DAY_MONTH = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short" });
+const DAY_MONTH_YEAR = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric" });
+
 /** "just now", "5 min ago", "14:05", "yesterday", "3 Nov", "3 Nov 2025". */
 export function formatWhen(time: number, now: number): string {
   const seconds = Math.round((now - time) / 1000);
@@ -61,9 +81,9 @@ export function formatWhen(time: number, now: number): string {
   const today = new Date(now);
   const startOfToday = new Date(today.getFullYear(), today.getMonth(), today.getDate()).getTime();
   if (time >= startOfToday) {
-    return then.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+    return TIME.format(then);
   }
   if (time >= startOfToday - 86_400_000) return "yesterday";
   const sameYear = then.getFullYear() === today.getFullYear();
-  return then.toLocaleDateString("en-GB", { day: "numeric", month: "short", ...(sameYear ? {} : { year: "numeric" }) });
+  return (sameYear ? DAY_MONTH : DAY_MONTH_YEAR).format(then);
 }
