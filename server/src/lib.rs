@@ -12,19 +12,11 @@ pub mod api;
 pub mod audio;
 pub mod clock;
 pub mod config;
-pub mod connection;
-pub mod deadlines;
-pub mod doc_store;
-pub mod evidence;
-pub mod group_flush;
-pub mod hub;
-pub mod keys;
 pub mod logging;
 pub mod metrics;
-pub mod passwords;
-pub mod rate_limit;
 pub mod speech;
 pub mod store;
+pub mod sync;
 pub mod uploads;
 
 use std::future::Future;
@@ -38,13 +30,13 @@ use tokio::sync::watch;
 
 pub use config::{Config, StorageKind};
 
+use accounts::rate_limit::RateLimiter;
 use accounts::Accounts;
 use api::AppState;
-use doc_store::DocStore;
-use hub::Hub;
 use metrics::Metrics;
-use rate_limit::RateLimiter;
-use store::{MemoryStore, SledStore, Store, StoreError};
+use store::{keys, MemoryStore, SledStore, Store, StoreError};
+use sync::doc_store::{self, DocStore};
+use sync::hub::Hub;
 
 /// How long shutdown waits for open sync connections to finish what they
 /// are doing and close.
@@ -86,9 +78,9 @@ pub fn build(config: Config) -> Result<App, ServerError> {
         config.doc_idle_timeout,
     ));
     let transcription = Arc::new(transcription_service(&config, &store, &hub));
-    let evidence = Arc::new(evidence::Evidence {
-        store: evidence::EvidenceStore::new(store.clone()),
-        limits: evidence::Limits {
+    let evidence = Arc::new(uploads::evidence::Evidence {
+        store: uploads::evidence::EvidenceStore::new(store.clone()),
+        limits: uploads::evidence::Limits {
             max_file_bytes: config.evidence_max_bytes,
             quota_bytes: config.evidence_quota_bytes,
         },
@@ -148,7 +140,7 @@ impl App {
         // Deadlines for clients that stall (hyper has no timer here). `tap_io`
         // only so that axum hands handlers the client's `SocketAddr`, which
         // it does for its own listener types.
-        let listener = deadlines::Listener::new(listener).tap_io(|_| {});
+        let listener = api::deadlines::Listener::new(listener).tap_io(|_| {});
         axum::serve(listener, app)
             .with_graceful_shutdown(stopping)
             .await?;

@@ -67,7 +67,7 @@ mod tests {
         }
         for target in [
             "fieldbook",
-            "fieldbook_server::connection",
+            "fieldbook_server::sync::connection",
             "fieldbook_shared::wire",
             "tower_http::trace::on_response",
         ] {

@@ -10,7 +10,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::hub::DocumentCounts;
+use crate::sync::hub::DocumentCounts;
 
 /// Upper bounds, in seconds, of the flush latency buckets.
 const FLUSH_BUCKETS: [f64; 10] = [

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::format;
-use crate::keys;
+use crate::store::keys;
 use crate::store::{Batch, Gated, SledStore, Store, StoreError};
 
 const MAGIC: &[u8] = b"FIELDBOOK-BACKUP\n";

@@ -4,7 +4,7 @@
 //! server serves anything; newer data (written by a later Fieldbook) is
 //! refused, because this binary cannot know what it means.
 //!
-//! Version 1 is the layout in `crate::keys`. Data from before versioning
+//! Version 1 is the layout in `crate::store::keys`. Data from before versioning
 //! existed has that layout too, so it is read as version 1.
 //!
 //! To change the layout: add a step to [`MIGRATIONS`] that takes data from
@@ -13,7 +13,7 @@
 //! between runs it twice); the server flushes before it acknowledges
 //! anything, and that flush makes the migration durable too.
 
-use crate::keys;
+use crate::store::keys;
 use crate::store::{Store, StoreError};
 
 /// The format this build reads and writes.

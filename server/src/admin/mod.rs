@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::accounts::{AccountError, Accounts};
-use crate::doc_store::DocStoreError;
-use crate::hub::Hub;
 use crate::store::{Gated, Store, StoreError};
+use crate::sync::doc_store::DocStoreError;
+use crate::sync::hub::Hub;
 use crate::{Config, ServerError, StorageKind};
 
 #[derive(Debug, thiserror::Error)]

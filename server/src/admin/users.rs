@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{AdminError, Context};
 use crate::accounts::{normalise_email, User};
-use crate::doc_store::DocStore;
-use crate::keys;
+use crate::store::keys;
 use crate::store::{Batch, Store};
+use crate::sync::doc_store::DocStore;
 use crate::uploads;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +69,7 @@ pub struct Export {
     /// Evidence files held on the server: metadata (the files themselves
     /// are fetched through the API).
     #[serde(default)]
-    pub evidence: Vec<crate::evidence::EvidenceRecord>,
+    pub evidence: Vec<crate::uploads::evidence::EvidenceRecord>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

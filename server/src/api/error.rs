@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::accounts::AccountError;
-use crate::doc_store::DocStoreError;
+use crate::sync::doc_store::DocStoreError;
 
 #[derive(Debug)]
 pub enum ApiError {

@@ -21,7 +21,7 @@ use super::uploads::{
     self, internal, megabytes, parse_sha256, refuse, require_own_document, Offset, Refusal, Reply,
 };
 use super::{ApiError, AppState};
-use crate::evidence::{
+use crate::uploads::evidence::{
     canonical_type, is_valid_evidence_id, is_valid_name, EvidenceRecord, MAX_NAME_CHARS,
 };
 

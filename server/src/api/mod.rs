@@ -3,6 +3,7 @@
 mod audio;
 mod auth;
 pub mod client_addr;
+pub mod deadlines;
 mod devices;
 mod documents;
 mod error;
@@ -33,12 +34,12 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::accounts::rate_limit::RateLimiter;
 use crate::accounts::Accounts;
 use crate::config::Config;
-use crate::hub::Hub;
 use crate::metrics::Metrics;
-use crate::rate_limit::RateLimiter;
 use crate::store::Store;
+use crate::sync::hub::Hub;
 
 pub use error::ApiError;
 
@@ -48,7 +49,7 @@ const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
 /// piece of 1 MiB on a poor mobile link, with room to spare. The WebSocket
 /// after an upgrade is not a request any more (its keep-alive looks after
 /// it), and a client that stalls before its request head is complete, or
-/// stops reading, meets the connection deadlines (`crate::deadlines`).
+/// stops reading, meets the connection deadlines (`crate::api::deadlines`).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Everything a handler may need, cheap to clone.
@@ -63,7 +64,7 @@ pub struct AppState {
     pub storage_id: Arc<str>,
     pub shutdown: watch::Receiver<bool>,
     pub transcription: Arc<crate::audio::Transcription>,
-    pub evidence: Arc<crate::evidence::Evidence>,
+    pub evidence: Arc<crate::uploads::evidence::Evidence>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -5,7 +5,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
 use super::AppState;
-use crate::keys;
+use crate::store::keys;
 
 pub async fn healthz() -> &'static str {
     "ok"

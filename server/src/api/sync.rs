@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use super::session::CurrentDevice;
 use super::AppState;
-use crate::connection::{self, ConnectionContext, Identity};
+use crate::sync::connection::{self, ConnectionContext, Identity};
 
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{ApiError, AppState};
-use crate::doc_store::{DocRecord, DocStore};
+use crate::sync::doc_store::{DocRecord, DocStore};
 use crate::uploads::{Appended, Upload, UploadStore, UploadStoreError};
 
 /// Largest body of one `PUT` of a piece.

@@ -53,7 +53,7 @@ pub struct AudioStatus {
 }
 
 impl crate::uploads::Upload for AudioRecord {
-    const KEYS: crate::keys::UploadKeys = crate::keys::AUDIO;
+    const KEYS: crate::store::keys::UploadKeys = crate::store::keys::AUDIO;
     fn user_id(&self) -> &str {
         &self.user_id
     }

@@ -25,8 +25,8 @@ use tokio::task::JoinSet;
 
 use super::record::{AudioRecord, AudioState};
 use super::AudioStore;
-use crate::hub::Hub;
 use crate::speech::{self, Model, SpeechError};
+use crate::sync::hub::Hub;
 use crate::uploads::UploadStoreError;
 
 /// How often the sweep runs.

@@ -3,9 +3,10 @@
 //! shared database, without the rest of the server knowing which.
 //!
 //! Keys are byte strings ordered lexicographically; the layers above build them
-//! as `/`-separated paths (see `crate::keys`) so a prefix scan lists a group.
+//! as `/`-separated paths (see `crate::store::keys`) so a prefix scan lists a group.
 
 mod gated;
+pub mod keys;
 mod memory;
 mod sled_store;
 

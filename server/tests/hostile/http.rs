@@ -415,7 +415,7 @@ async fn slow_and_half_open_connections_hold_nothing_up() {
     // once the head deadline passes. (A stalled body waits for the longer
     // idle deadline, an upgrade without a join for the join timeout; unit
     // tests and the connection's own test cover those.)
-    let head_deadline = fieldbook_server::deadlines::HEAD_DEADLINE;
+    let head_deadline = fieldbook_server::api::deadlines::HEAD_DEADLINE;
     let (stalled_heads, rest): (Vec<_>, Vec<_>) = held.into_iter().partition(|(what, _)| {
         matches!(
             *what,

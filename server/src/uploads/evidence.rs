@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::keys;
+use crate::store::keys;
 use crate::uploads::{Upload, UploadStore};
 
 /// The file types users attach as evidence (the PWA's list, with the file

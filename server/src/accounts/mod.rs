@@ -3,6 +3,9 @@
 //! Each login is a device; its token authenticates both the browser's session
 //! cookie and other clients' bearer header.
 
+pub mod passwords;
+pub mod rate_limit;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,10 +16,10 @@ use fieldbook_shared::DocumentId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::doc_store::{DocStore, DocStoreError};
-use crate::keys;
-use crate::passwords::{self, HashError};
+use crate::store::keys;
 use crate::store::{Batch, Store, StoreError};
+use crate::sync::doc_store::{DocStore, DocStoreError};
+use passwords::HashError;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Hashing cost grows with length; nobody needs more than this.

@@ -10,6 +10,8 @@
 //! and infrequent, and two racing requests for one file must not both
 //! append at the same offset.
 
+pub mod evidence;
+
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -17,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::keys::UploadKeys;
+use crate::store::keys::UploadKeys;
 use crate::store::{Batch, Store, StoreError};
 
 /// A kind of uploaded file's record: what the store needs to know of it.

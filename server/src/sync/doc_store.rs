@@ -9,7 +9,7 @@ use fieldbook_shared::DocumentId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::keys::{self, ChunkKind};
+use crate::store::keys::{self, ChunkKind};
 use crate::store::{Batch, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]

@@ -24,10 +24,10 @@ use fieldbook_shared::wire::{Message, PeerId};
 use fieldbook_shared::DocumentId;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::doc_store::{DocRecord, DocStore, DocStoreError, Persisted};
-use crate::group_flush::GroupFlush;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use crate::sync::doc_store::{DocRecord, DocStore, DocStoreError, Persisted};
+use crate::sync::group_flush::GroupFlush;
 
 /// What the hub asks a connection to do.
 #[derive(Debug)]

@@ -10,8 +10,8 @@ use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket};
 use fieldbook_shared::wire::{self, Message, PeerId, PeerMetadata, PROTOCOL_V1};
 use tokio::sync::{mpsc, watch};
 
-use crate::hub::{Hub, Outbound, PeerInfo, SyncError};
 use crate::metrics::Metrics;
+use crate::sync::hub::{Hub, Outbound, PeerInfo, SyncError};
 
 /// How long a new connection has to send its `join`.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -65,7 +65,7 @@ pub enum Refusal {
     #[error("unsupported protocol version; this server speaks version {PROTOCOL_V1}")]
     UnsupportedVersion,
     #[error("{0}")]
-    PeerIdTaken(#[from] crate::hub::PeerIdTaken),
+    PeerIdTaken(#[from] crate::sync::hub::PeerIdTaken),
     #[error("senderId does not match the peer ID given at join")]
     SenderMismatch,
     #[error("targetId must be this server's peer ID")]
