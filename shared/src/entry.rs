@@ -13,6 +13,50 @@ use serde::{Deserialize, Serialize};
 
 pub const ENTRY_TYPE: &str = "fieldbook/entry";
 pub const ENTRY_SCHEMA_VERSION: u32 = 1;
+pub const ROOT_TYPE: &str = "fieldbook/root";
+pub const ROOT_SCHEMA_VERSION: u32 = 1;
+
+/// The keys of these documents, for code that reads or writes them field by
+/// field through Automerge rather than as a whole [`Entry`] or [`RootDoc`].
+/// The tests below check each against the serialised types.
+pub mod keys {
+    pub const TYPE: &str = "type";
+    pub const SCHEMA_VERSION: &str = "schemaVersion";
+    /// The root document's map of entry document IDs to [`super::Listed`].
+    pub const ENTRIES: &str = "entries";
+    pub const ADDED_AT: &str = "addedAt";
+    pub const SETTINGS: &str = "settings";
+    pub const STATUS: &str = "status";
+    pub const TITLE: &str = "title";
+    pub const LEARNING: &str = "learning";
+    pub const NOTES: &str = "notes";
+    /// A note's keys.
+    pub const ID: &str = "id";
+    pub const DEVICE: &str = "device";
+    pub const KIND: &str = "kind";
+    pub const TEXT: &str = "text";
+    pub const TRANSCRIPT: &str = "transcript";
+}
+
+/// A user's root document, created by the server at registration: the
+/// entries the user has, by document ID, and their settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RootDoc {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub schema_version: u32,
+    pub entries: BTreeMap<String, Listed>,
+    /// Set by the app (the PDF's name and registration number, ...).
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An entry as its root document lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listed {
+    pub added_at: i64,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -121,6 +165,59 @@ mod tests {
     use super::*;
 
     const FIXTURE: &str = include_str!("../tests/fixtures/entry.json");
+    const ROOT_FIXTURE: &str = include_str!("../tests/fixtures/root.json");
+
+    #[test]
+    fn the_committed_root_example_is_exactly_this_schema() {
+        let example: RootDoc =
+            serde_json::from_str(ROOT_FIXTURE).expect("the fixture is a RootDoc");
+        assert_eq!(example.kind, ROOT_TYPE);
+        assert_eq!(example.schema_version, ROOT_SCHEMA_VERSION);
+        let fixture: serde_json::Value = serde_json::from_str(ROOT_FIXTURE).unwrap();
+        assert_eq!(serde_json::to_value(&example).unwrap(), fixture);
+    }
+
+    #[test]
+    fn every_key_constant_is_a_key_of_the_schema() {
+        let entry: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+        let root: serde_json::Value = serde_json::from_str(ROOT_FIXTURE).unwrap();
+        let listed = root["entries"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap();
+        let holds = |doc: &serde_json::Value, key: &str| doc.get(key).is_some();
+        for key in [
+            keys::TYPE,
+            keys::SCHEMA_VERSION,
+            keys::STATUS,
+            keys::TITLE,
+            keys::LEARNING,
+            keys::NOTES,
+        ] {
+            assert!(holds(&entry, key), "{key} is not an entry key");
+        }
+        for key in [
+            keys::TYPE,
+            keys::SCHEMA_VERSION,
+            keys::ENTRIES,
+            keys::SETTINGS,
+        ] {
+            assert!(holds(&root, key), "{key} is not a root key");
+        }
+        assert!(holds(listed, keys::ADDED_AT));
+        let note = &entry["notes"][0];
+        for key in [
+            keys::ID,
+            keys::DEVICE,
+            keys::KIND,
+            keys::TEXT,
+            keys::TRANSCRIPT,
+        ] {
+            assert!(holds(note, key), "{key} is not a note key");
+        }
+    }
 
     #[test]
     fn the_committed_example_is_exactly_this_schema() {
