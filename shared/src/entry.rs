@@ -49,6 +49,22 @@ pub struct RootDoc {
     pub entries: BTreeMap<String, Listed>,
     /// Set by the app (the PDF's name and registration number, ...).
     pub settings: serde_json::Map<String, serde_json::Value>,
+    /// Documents other users share with this one, by document ID, written
+    /// by the server alone. Absent in roots nobody has shared with.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shared: BTreeMap<String, SharedWithMe>,
+}
+
+/// A document another user shares with this one, as its root lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedWithMe {
+    /// `writer` or `reader`.
+    pub role: String,
+    /// The name the owner goes by in shares (never their email).
+    pub owner_display_name: String,
+    /// When it was shared (ISO 8601).
+    pub since: String,
 }
 
 /// An entry as its root document lists it.
