@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod logging;
 pub mod metrics;
+pub mod sharing;
 pub mod speech;
 pub mod store;
 pub mod sync;

@@ -33,6 +33,11 @@ pub async fn delete(
     if !state.hub.delete_document(doc_id, &current.user.id).await? {
         return Err(ApiError::NotFound);
     }
+    // Its members' devices were told it is unavailable; their lists of
+    // what is shared with them lose it too.
+    for member in state.hub.sharing().forget_document(&doc_id)? {
+        super::sharing::write_shared_entry(&state, &member.user_id, &doc_id, None).await?;
+    }
     let key = doc_id.to_string();
     state
         .hub

@@ -13,6 +13,7 @@ mod ops;
 mod origin_check;
 mod security_headers;
 mod session;
+mod sharing;
 mod sync;
 mod uploads;
 mod web_app;
@@ -79,6 +80,22 @@ pub fn router(state: AppState) -> Router {
         .route("/devices", get(devices::list))
         .route("/devices/{id}", delete(devices::revoke))
         .route("/documents/{id}", delete(documents::delete))
+        .route(
+            "/documents/{id}/invitations",
+            post(sharing::create_invitation.layer(json_body_limit()))
+                .get(sharing::list_invitations),
+        )
+        .route(
+            "/invitations/accept",
+            post(sharing::accept.layer(json_body_limit())),
+        )
+        .route("/invitations/{id}", delete(sharing::revoke_invitation))
+        .route("/documents/{id}/members", get(sharing::members))
+        .route(
+            "/documents/{id}/members/{user_id}",
+            delete(sharing::remove_member),
+        )
+        .route("/shared", get(sharing::shared_with_me))
         .route("/audio", post(audio::declare.layer(json_body_limit())))
         .route(
             "/audio/{id}",

@@ -25,6 +25,7 @@ use fieldbook_shared::DocumentId;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::metrics::Metrics;
+use crate::sharing::{Membership, Role, Sharing, SharingError};
 use crate::store::Store;
 use crate::sync::doc_store::{DocRecord, DocStore, DocStoreError, Persisted};
 use crate::sync::group_flush::GroupFlush;
@@ -124,6 +125,10 @@ struct Loaded {
 
 struct DocState {
     access: Access,
+    /// The members of an owned document besides its owner, read with
+    /// `access` and changed only through the hub (`add_member`,
+    /// `remove_member`), so it always matches what is stored.
+    members: HashMap<String, Role>,
     /// `None` until the document is read or first synced, and again once
     /// unloaded or forgotten.
     loaded: Option<Box<Loaded>>,
@@ -138,6 +143,16 @@ struct DocState {
 }
 
 impl DocState {
+    /// What `user_id` may do with this document, if anything. Every access
+    /// check of the hub (request, sync, ephemeral) asks this.
+    fn role_of(&self, user_id: &str) -> Option<Role> {
+        match &self.access {
+            Access::Owned(owner) if owner == user_id => Some(Role::Owner),
+            Access::Owned(_) => self.members.get(user_id).copied(),
+            _ => None,
+        }
+    }
+
     /// A document new here with nothing received yet is not kept: an empty
     /// one is made again for the next message. Each costs about 10 KiB, and a
     /// device coming online asks about all its drafts at once.
@@ -180,6 +195,7 @@ impl DocState {
     /// what is stored, and peers resync (they still hold their changes).
     fn forget(&mut self) {
         self.access = Access::Unloaded;
+        self.members.clear();
         self.loaded = None;
         self.subscribers.clear();
         self.waiters.clear();
@@ -198,6 +214,7 @@ pub struct Hub {
     /// nothing is sent to any peer until a flush succeeds again.
     flush_failed: AtomicBool,
     docs: DocStore,
+    sharing: Sharing,
     metrics: Arc<Metrics>,
     server_peer_id: PeerId,
     started: Instant,
@@ -226,6 +243,7 @@ impl Hub {
     ) -> Self {
         Self {
             docs: DocStore::new(store.clone()),
+            sharing: Sharing::new(store.clone()),
             flusher: GroupFlush::new(store),
             flush_failed: AtomicBool::new(false),
             metrics,
@@ -237,6 +255,27 @@ impl Hub {
             live: Mutex::default(),
             ephemeral_seen: Mutex::default(),
         }
+    }
+
+    /// Invitations expire after `expiry` instead of the default week.
+    pub fn with_invitation_expiry(mut self, expiry: Duration) -> Self {
+        self.sharing = self.sharing.with_expiry(expiry);
+        self
+    }
+
+    /// Who is a member of which document, and invitations. Memberships
+    /// themselves are changed through [`Hub::add_member`] and
+    /// [`Hub::remove_member`], which keep the documents in memory in step.
+    pub fn sharing(&self) -> &Sharing {
+        &self.sharing
+    }
+
+    /// The owner of a stored (not deleted) document.
+    pub fn owner_of(&self, doc_id: &DocumentId) -> Result<Option<String>, DocStoreError> {
+        Ok(match self.docs.record(doc_id)? {
+            DocRecord::Owned { owner } => Some(owner),
+            DocRecord::Unknown | DocRecord::Deleted { .. } => None,
+        })
     }
 
     pub fn server_peer_id(&self) -> &str {
@@ -387,8 +426,9 @@ impl Hub {
         let live = self.live_doc(doc_id);
         let mut state = live.state.lock().await;
         self.ensure_loaded(doc_id, &mut state)?;
+        let role = state.role_of(&peer.user_id);
         let allowed = match &state.access {
-            Access::Owned(owner) => *owner == peer.user_id,
+            Access::Owned(_) => role.is_some(),
             // A request asks for data we do not have; only a sync (the peer
             // has the document) can start a new one.
             Access::Unknown => !is_request,
@@ -416,6 +456,16 @@ impl Hub {
             state.access = Access::Pending(peer.user_id.clone());
         }
         self.subscribe(peer, doc_id);
+        if role.is_some_and(|role| !role.can_write()) && !message.changes.is_empty() {
+            // A reader's change: none of it is applied or relayed; the
+            // reader's other documents and its updates of this one go on.
+            drop(state);
+            self.send_error(
+                peer,
+                format!("document {doc_id} is shared with you to read: your change was not kept"),
+            );
+            return Ok(());
+        }
 
         let DocState {
             access,
@@ -518,15 +568,22 @@ impl Hub {
             Some(live) => Some(live.state.lock().await),
             None => None,
         };
-        let ours = match state.as_ref().map(|state| &state.access) {
-            Some(Access::Owned(owner)) => *owner == peer.user_id,
+        let ours = match state.as_deref() {
+            Some(state) if state.access != Access::Unloaded => {
+                state.role_of(&peer.user_id).is_some()
+            }
             // Not in memory: nobody else is on it, but only a stranger is
             // told it is unavailable, so ephemeral messages leak nothing.
-            Some(Access::Unloaded) | None => matches!(
-                self.docs.record(document_id),
-                Ok(DocRecord::Owned { owner }) if owner == peer.user_id
-            ),
-            Some(_) => false,
+            _ => match self.docs.record(document_id) {
+                Ok(DocRecord::Owned { owner }) => {
+                    owner == peer.user_id
+                        || matches!(
+                            self.sharing.membership(document_id, &peer.user_id),
+                            Ok(Some(_))
+                        )
+                }
+                _ => false,
+            },
         };
         if !ours {
             self.send_unavailable(peer, *document_id);
@@ -614,6 +671,61 @@ impl Hub {
         Ok(true)
     }
 
+    /// Makes `membership` (of a document its inviter owns) from now on,
+    /// durably: the member's devices can then sync the document.
+    pub async fn add_member(&self, membership: &Membership) -> Result<(), SharingError> {
+        let doc_id = membership.document_id;
+        let live = self.live_doc(doc_id);
+        let mut state = live.state.lock().await;
+        self.ensure_loaded(doc_id, &mut state)?;
+        if !matches!(state.access, Access::Owned(_)) {
+            return Ok(());
+        }
+        self.sharing.put_membership(membership)?;
+        self.flush().await?;
+        state
+            .members
+            .insert(membership.user_id.clone(), membership.role);
+        Ok(())
+    }
+
+    /// Ends `user_id`'s membership of `doc_id`, durably, and closes the
+    /// document at once on every device of theirs. False if there was none.
+    pub async fn remove_member(
+        &self,
+        doc_id: &DocumentId,
+        user_id: &str,
+    ) -> Result<bool, SharingError> {
+        let live = self.live_doc(*doc_id);
+        let mut state = live.state.lock().await;
+        self.ensure_loaded(*doc_id, &mut state)?;
+        if self.sharing.membership(doc_id, user_id)?.is_none() {
+            return Ok(false);
+        }
+        self.sharing.remove_membership(doc_id, user_id)?;
+        self.flush().await?;
+        state.members.remove(user_id);
+        let theirs: Vec<PeerKey> = state
+            .subscribers
+            .keys()
+            .filter(|key| key.user_id == user_id)
+            .cloned()
+            .collect();
+        for key in theirs {
+            let subscriber = state.subscribers.remove(&key).expect("listed above");
+            self.send_to(
+                &key,
+                subscriber.conn_id,
+                Message::DocUnavailable {
+                    sender_id: self.server_peer_id.clone(),
+                    target_id: key.peer_id.clone(),
+                    document_id: *doc_id,
+                },
+            );
+        }
+        Ok(true)
+    }
+
     /// The document's state, loaded and locked, if `owner` owns it.
     async fn lock_if_owned<'a>(
         &self,
@@ -695,6 +807,7 @@ impl Hub {
                 Arc::new(LiveDoc {
                     state: tokio::sync::Mutex::new(DocState {
                         access: Access::Unloaded,
+                        members: HashMap::new(),
                         loaded: None,
                         unloaded_at: None,
                         subscribers: HashMap::new(),
@@ -716,6 +829,19 @@ impl Hub {
                 DocRecord::Unknown => Access::Unknown,
                 DocRecord::Deleted { .. } => Access::Deleted,
                 DocRecord::Owned { owner } => Access::Owned(owner),
+            };
+            state.members = match state.access {
+                Access::Owned(_) => self
+                    .sharing
+                    .members(&doc_id)
+                    .map_err(|err| match err {
+                        SharingError::Store(err) => DocStoreError::Store(err),
+                        other => DocStoreError::Corrupt(doc_id, other.to_string()),
+                    })?
+                    .into_iter()
+                    .map(|member| (member.user_id, member.role))
+                    .collect(),
+                _ => HashMap::new(),
             };
         }
         if matches!(state.access, Access::Owned(_)) && state.loaded.is_none() {
@@ -783,6 +909,20 @@ impl Hub {
                 },
             );
         }
+    }
+
+    /// Tells the peer, in a protocol `error` message, why something it
+    /// sent was refused; the connection stays open.
+    fn send_error(&self, peer: &PeerInfo, message: String) {
+        self.send_to(
+            &peer.key(),
+            peer.conn_id,
+            Message::Error {
+                sender_id: self.server_peer_id.clone(),
+                target_id: peer.peer_id.clone(),
+                message,
+            },
+        );
     }
 
     fn send_unavailable(&self, peer: &PeerInfo, doc_id: DocumentId) {
