@@ -10,8 +10,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::sync::hub::DocumentCounts;
-
 /// Upper bounds, in seconds, of the flush latency buckets.
 const FLUSH_BUCKETS: [f64; 10] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
@@ -21,6 +19,17 @@ const FLUSH_BUCKETS: [f64; 10] = [
 const HANDLING_BUCKETS: [f64; 12] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
+
+/// How many documents the hub holds, sampled when the metrics are read.
+/// Defined here so that the hub reports to the metrics and the metrics
+/// know nothing of the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentCounts {
+    /// Loaded, or only the sync states of connected devices.
+    pub in_memory: usize,
+    /// With their contents loaded.
+    pub loaded: usize,
+}
 
 pub struct Metrics {
     registry: Registry,

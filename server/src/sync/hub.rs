@@ -24,7 +24,7 @@ use fieldbook_shared::wire::{Message, PeerId};
 use fieldbook_shared::DocumentId;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::metrics::Metrics;
+use crate::metrics::{DocumentCounts, Metrics};
 use crate::sharing::{Membership, Role, Sharing, SharingError};
 use crate::store::Store;
 use crate::sync::doc_store::{DocRecord, DocStore, DocStoreError, Persisted};
@@ -75,12 +75,6 @@ pub enum SyncError {
     BadPayload,
     #[error("the server could not store the change; it will be asked for again")]
     Storage(#[from] DocStoreError),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DocumentCounts {
-    pub in_memory: usize,
-    pub loaded: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
