@@ -30,6 +30,17 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("GET", "/api/devices", Access::Device),
     ("DELETE", "/api/devices/{id}", Access::Device),
     ("DELETE", "/api/documents/{id}", Access::Device),
+    ("POST", "/api/documents/{id}/invitations", Access::Device),
+    ("GET", "/api/documents/{id}/invitations", Access::Device),
+    ("POST", "/api/invitations/accept", Access::Device),
+    ("DELETE", "/api/invitations/{id}", Access::Device),
+    ("GET", "/api/documents/{id}/members", Access::Device),
+    (
+        "DELETE",
+        "/api/documents/{id}/members/{user_id}",
+        Access::Device,
+    ),
+    ("GET", "/api/shared", Access::Device),
     ("POST", "/api/audio", Access::Device),
     ("GET", "/api/audio/{id}", Access::Device),
     ("PUT", "/api/audio/{id}", Access::Device),
@@ -220,6 +231,8 @@ struct Owner {
     audio_id: String,
     /// An evidence file of `entry`, part uploaded.
     evidence_id: String,
+    /// An open invitation to `entry`.
+    invitation_id: String,
 }
 
 /// The recording every owner has: 4 bytes declared, 2 sent.
@@ -317,6 +330,18 @@ async fn owner_with_an_entry(server: &TestServer, email: &str) -> Owner {
         .await
         .unwrap();
     assert_eq!(piece.status(), 200);
+    let invited = client()
+        .post(server.url(&format!("/api/documents/{entry}/invitations")))
+        .bearer_auth(&phone.token)
+        .json(&serde_json::json!({ "role": "writer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invited.status(), 201);
+    let invitation_id = invited.json::<Value>().await.unwrap()["invitationId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     Owner {
         account,
         phone,
@@ -324,6 +349,7 @@ async fn owner_with_an_entry(server: &TestServer, email: &str) -> Owner {
         entry,
         audio_id,
         evidence_id,
+        invitation_id,
     }
 }
 
@@ -337,6 +363,13 @@ fn request_for(
     let path = match path {
         "/api/devices/{id}" => format!("/api/devices/{}", owner.laptop.device_id),
         "/api/documents/{id}" => format!("/api/documents/{}", owner.entry),
+        "/api/documents/{id}/invitations" => format!("/api/documents/{}/invitations", owner.entry),
+        "/api/invitations/{id}" => format!("/api/invitations/{}", owner.invitation_id),
+        "/api/documents/{id}/members" => format!("/api/documents/{}/members", owner.entry),
+        "/api/documents/{id}/members/{user_id}" => format!(
+            "/api/documents/{}/members/{}",
+            owner.entry, owner.account.user_id
+        ),
         "/api/audio/{id}" if method == "PUT" => {
             format!("/api/audio/{}?offset=2", owner.audio_id)
         }
@@ -365,6 +398,12 @@ fn request_for(
             &owner.entry.to_url(),
         )),
         ("PUT", _) => request.body(&AUDIO_BYTES[2..]),
+        ("POST", "/api/invitations/accept") => {
+            request.json(&serde_json::json!({ "token": "a-forged-invitation-token" }))
+        }
+        ("POST", _) if path.ends_with("/invitations") => {
+            request.json(&serde_json::json!({ "role": "reader" }))
+        }
         _ => request,
     }
 }
@@ -419,6 +458,29 @@ async fn owner_untouched(server: &TestServer, owner: &Owner) {
     assert_eq!(received, 2, "the recording is as the owner left it");
     let received = evidence_received(server, &owner.phone.token, &owner.evidence_id).await;
     assert_eq!(received, 2, "the evidence file is as the owner left it");
+    let invitations: Value = client()
+        .get(server.url(&format!("/api/documents/{}/invitations", owner.entry)))
+        .bearer_auth(&owner.phone.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        invitations[0]["state"], "open",
+        "the invitation is still open"
+    );
+    let members: Value = client()
+        .get(server.url(&format!("/api/documents/{}/members", owner.entry)))
+        .bearer_auth(&owner.phone.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members, serde_json::json!([]), "nobody joined the entry");
 }
 
 #[tokio::test]
@@ -476,6 +538,7 @@ async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
     let owner = Owner {
         audio_id: "expired-session-recording".to_owned(),
         evidence_id: "expired-session-evidence".to_owned(),
+        invitation_id: "0123456789abcdef0123456789abcdef".to_owned(),
         entry: random_doc_id(),
         laptop: Session {
             token: session.token.clone(),
@@ -484,7 +547,8 @@ async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
         phone: session,
         account: Account {
             email: "idle@example.org".to_owned(),
-            user_id: String::new(),
+            // Any: nothing is reached before the session is refused.
+            user_id: "idle-user".to_owned(),
             root: random_doc_id(),
         },
     };
@@ -694,6 +758,60 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
                 let response = as_intruder.apply(request).send().await.unwrap();
                 assert_eq!(response.status(), 404, "{method} {unknown}");
                 assert_eq!(response.text().await.unwrap(), owners);
+            }
+            ("POST", "/api/documents/{id}/invitations")
+            | ("GET", "/api/documents/{id}/invitations")
+            | ("GET", "/api/documents/{id}/members")
+            | ("DELETE", "/api/documents/{id}/members/{user_id}")
+            | ("DELETE", "/api/invitations/{id}") => {
+                // Sharing the owner's entry, seeing who shares it or its
+                // invitations, removing its owner, withdrawing its
+                // invitation: the same 404 as for things nobody has.
+                let response = as_intruder
+                    .apply(request_for(&server, method, path, &owner))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 404, "{method} {path}");
+                let owners = response.text().await.unwrap();
+                assert!(leaks(&owners).is_empty(), "{method} {path}: {owners}");
+                let unknown = path
+                    .replace(
+                        "/documents/{id}",
+                        &format!("/documents/{}", random_doc_id()),
+                    )
+                    .replace("{user_id}", &intruder_account.user_id)
+                    .replace("{id}", "0123456789abcdef0123456789abcdef");
+                let request = client().request(method.parse().unwrap(), server.url(&unknown));
+                let request = if *method == "POST" {
+                    request.json(&serde_json::json!({ "role": "reader" }))
+                } else {
+                    request
+                };
+                let response = as_intruder.apply(request).send().await.unwrap();
+                assert_eq!(response.status(), 404, "{method} {unknown}");
+                assert_eq!(response.text().await.unwrap(), owners);
+            }
+            ("POST", "/api/invitations/accept") => {
+                // A forged link makes nobody a member of anything.
+                let response = as_intruder
+                    .apply(request_for(&server, method, path, &owner))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 400);
+                let text = response.text().await.unwrap();
+                assert!(text.contains("invitation_invalid"), "{text}");
+                assert!(leaks(&text).is_empty(), "{text}");
+            }
+            ("GET", "/api/shared") => {
+                let response = as_intruder
+                    .apply(request_for(&server, method, path, &owner))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+                assert_eq!(response.text().await.unwrap(), "[]");
             }
             ("POST", "/api/auth/logout") => {
                 // Signs out the intruder's device, nobody else's; run last.
