@@ -24,6 +24,7 @@ use fieldbook_shared::wire::{Message, PeerId};
 use fieldbook_shared::DocumentId;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::clock::{Clock, SystemClock};
 use crate::metrics::{DocumentCounts, Metrics};
 use crate::sharing::{Membership, Role, Sharing, SharingError};
 use crate::store::Store;
@@ -211,7 +212,8 @@ pub struct Hub {
     sharing: Sharing,
     metrics: Arc<Metrics>,
     server_peer_id: PeerId,
-    started: Instant,
+    /// Where `last_used` and `unloaded_at` are read from.
+    clock: Arc<dyn Clock>,
     idle_timeout: Duration,
     next_conn_id: AtomicU64,
     peers: Mutex<HashMap<PeerKey, PeerEntry>>,
@@ -242,13 +244,19 @@ impl Hub {
             flush_failed: AtomicBool::new(false),
             metrics,
             server_peer_id,
-            started: Instant::now(),
+            clock: Arc::new(SystemClock::default()),
             idle_timeout,
             next_conn_id: AtomicU64::new(1),
             peers: Mutex::default(),
             live: Mutex::default(),
             ephemeral_seen: Mutex::default(),
         }
+    }
+
+    /// Reads time from `clock` instead of the system's (tests move it by hand).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Invitations expire after `expiry` instead of the default week.
@@ -946,13 +954,14 @@ impl Hub {
     }
 
     fn elapsed_millis(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
+        self.clock.elapsed_millis()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
     use crate::store::{Batch, KeyValue, MemoryStore, StoreError, StoreResult};
     use automerge::transaction::Transactable;
     use automerge::ReadDoc;
@@ -1063,6 +1072,8 @@ mod tests {
     async fn documents_every_device_has_are_unloaded_and_busy_ones_once_idle() {
         let (hub, phone, mut inbox) =
             hub_with_phone(Arc::new(MemoryStore::new()), Duration::from_millis(300)).await;
+        let clock = Arc::new(ManualClock::default());
+        let hub = hub.with_clock(clock.clone());
         let doc_id = DocumentId::from_bytes([5; 16]);
         let (mut doc, mut state) = (Automerge::new(), sync::State::new());
         let edit = |doc: &mut Automerge, text: &str| {
@@ -1086,7 +1097,7 @@ mod tests {
         }
 
         // Unloaded once nobody has used it for a while.
-        tokio::time::sleep(hub.unload_after() + Duration::from_millis(50)).await;
+        clock.advance(hub.unload_after());
         hub.release_idle();
         assert_eq!(hub.document_counts(), counts(1, 0));
 
