@@ -28,6 +28,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::metrics::{DocumentCounts, Metrics};
 use crate::sharing::{Membership, Role, Sharing, SharingError};
 use crate::store::Store;
+use crate::sync::access::{decide, Act, Decision, Standing};
 use crate::sync::doc_store::{DocRecord, DocStore, DocStoreError, Persisted};
 use crate::sync::group_flush::GroupFlush;
 
@@ -138,13 +139,17 @@ struct DocState {
 }
 
 impl DocState {
-    /// What `user_id` may do with this document, if anything. Every access
-    /// check of the hub (request, sync, ephemeral) asks this.
-    fn role_of(&self, user_id: &str) -> Option<Role> {
+    /// Where `user_id` stands with this document, for [`decide`]. One not
+    /// read from the store yet gives nobody anything.
+    fn standing_of(&self, user_id: &str) -> Standing {
         match &self.access {
-            Access::Owned(owner) if owner == user_id => Some(Role::Owner),
-            Access::Owned(_) => self.members.get(user_id).copied(),
-            _ => None,
+            Access::Owned(owner) if owner == user_id => Standing::Owner,
+            Access::Owned(_) => Standing::of_role(self.members.get(user_id).copied()),
+            Access::Unknown => Standing::Unknown,
+            Access::Pending(claimant) if claimant == user_id => Standing::Creating,
+            Access::Pending(_) => Standing::CreatedByOther,
+            Access::Deleted => Standing::Deleted,
+            Access::Unloaded => Standing::Stranger,
         }
     }
 
@@ -428,46 +433,48 @@ impl Hub {
         let live = self.live_doc(doc_id);
         let mut state = live.state.lock().await;
         self.ensure_loaded(doc_id, &mut state)?;
-        let role = state.role_of(&peer.user_id);
-        let allowed = match &state.access {
-            Access::Owned(_) => role.is_some(),
-            // A request asks for data we do not have; only a sync (the peer
-            // has the document) can start a new one.
-            Access::Unknown => !is_request,
-            Access::Pending(claimant) => *claimant == peer.user_id && !is_request,
-            Access::Unloaded | Access::Deleted => false,
+        let changes = !message.changes.is_empty();
+        let act = if is_request {
+            Act::Request { changes }
+        } else {
+            Act::Sync { changes }
         };
-        if !allowed {
-            let waits = is_request && matches!(state.access, Access::Unknown | Access::Pending(_));
-            if waits {
+        match decide(state.standing_of(&peer.user_id), act) {
+            Decision::Allow => {}
+            Decision::Claim => {
+                if state.access == Access::Unknown {
+                    state.access = Access::Pending(peer.user_id.clone());
+                }
+            }
+            Decision::Wait { tell_unavailable } => {
                 state.waiters.insert(peer.key(), peer.clone());
                 self.subscribe(peer, doc_id);
+                drop(state);
+                if tell_unavailable {
+                    self.send_unavailable(peer, doc_id);
+                }
+                return Ok(());
             }
-            // Another device of the same user is uploading it right now: say
-            // nothing yet, the data follows (as automerge-repo's own server
-            // waits while a peer has the document). Otherwise: unavailable.
-            let uploading_for_same_user =
-                waits && state.access == Access::Pending(peer.user_id.clone());
-            drop(state);
-            if !uploading_for_same_user {
+            Decision::RefuseChange => {
+                // None of it is applied or relayed; the reader's other
+                // documents and its updates of this one go on.
+                self.subscribe(peer, doc_id);
+                drop(state);
+                self.send_error(
+                    peer,
+                    format!(
+                        "document {doc_id} is shared with you to read: your change was not kept"
+                    ),
+                );
+                return Ok(());
+            }
+            Decision::Unavailable => {
+                drop(state);
                 self.send_unavailable(peer, doc_id);
+                return Ok(());
             }
-            return Ok(());
-        }
-        if state.access == Access::Unknown {
-            state.access = Access::Pending(peer.user_id.clone());
         }
         self.subscribe(peer, doc_id);
-        if role.is_some_and(|role| !role.can_write()) && !message.changes.is_empty() {
-            // A reader's change: none of it is applied or relayed; the
-            // reader's other documents and its updates of this one go on.
-            drop(state);
-            self.send_error(
-                peer,
-                format!("document {doc_id} is shared with you to read: your change was not kept"),
-            );
-            return Ok(());
-        }
 
         let DocState {
             access,
@@ -570,24 +577,13 @@ impl Hub {
             Some(live) => Some(live.state.lock().await),
             None => None,
         };
-        let ours = match state.as_deref() {
-            Some(state) if state.access != Access::Unloaded => {
-                state.role_of(&peer.user_id).is_some()
-            }
+        let standing = match state.as_deref() {
+            Some(state) if state.access != Access::Unloaded => state.standing_of(&peer.user_id),
             // Not in memory: nobody else is on it, but only a stranger is
-            // told it is unavailable, so ephemeral messages leak nothing.
-            _ => match self.docs.record(document_id) {
-                Ok(DocRecord::Owned { owner }) => {
-                    owner == peer.user_id
-                        || matches!(
-                            self.sharing.membership(document_id, &peer.user_id),
-                            Ok(Some(_))
-                        )
-                }
-                _ => false,
-            },
+            // told it is unavailable.
+            _ => self.stored_standing(document_id, &peer.user_id),
         };
-        if !ours {
+        if decide(standing, Act::Ephemeral) != Decision::Allow {
             self.send_unavailable(peer, *document_id);
             return;
         }
@@ -617,7 +613,10 @@ impl Hub {
         change: impl FnOnce(&mut Transaction<'_>),
     ) -> Result<bool, DocStoreError> {
         let live = self.live_doc(doc_id);
-        let Some(mut state) = self.lock_if_owned(&live, doc_id, owner).await? else {
+        let Some(mut state) = self
+            .lock_if_allowed(&live, doc_id, owner, Act::Change)
+            .await?
+        else {
             return Ok(false);
         };
         let DocState {
@@ -625,9 +624,8 @@ impl Hub {
             subscribers,
             ..
         } = &mut *state;
-        let Loaded { doc, persisted, .. } = loaded
-            .as_deref_mut()
-            .expect("lock_if_owned loads an owned document");
+        let Loaded { doc, persisted, .. } =
+            loaded.as_deref_mut().expect("an owned document is loaded");
         let mut tx = doc.transaction();
         change(&mut tx);
         tx.commit();
@@ -652,7 +650,10 @@ impl Hub {
         owner: &str,
     ) -> Result<bool, DocStoreError> {
         let live = self.live_doc(doc_id);
-        let Some(mut state) = self.lock_if_owned(&live, doc_id, owner).await? else {
+        let Some(mut state) = self
+            .lock_if_allowed(&live, doc_id, owner, Act::Delete)
+            .await?
+        else {
             return Ok(false);
         };
         self.docs.delete(&doc_id, owner)?;
@@ -728,16 +729,33 @@ impl Hub {
         Ok(true)
     }
 
-    /// The document's state, loaded and locked, if `owner` owns it.
-    async fn lock_if_owned<'a>(
+    /// The document's state, loaded and locked, if `user_id` may do `act`.
+    async fn lock_if_allowed<'a>(
         &self,
         live: &'a LiveDoc,
         doc_id: DocumentId,
-        owner: &str,
+        user_id: &str,
+        act: Act,
     ) -> Result<Option<tokio::sync::MutexGuard<'a, DocState>>, DocStoreError> {
         let mut state = live.state.lock().await;
         self.ensure_loaded(doc_id, &mut state)?;
-        Ok((state.access == Access::Owned(owner.to_owned())).then_some(state))
+        let allowed = decide(state.standing_of(user_id), act) == Decision::Allow;
+        Ok(allowed.then_some(state))
+    }
+
+    /// Where `user_id` stands with a document as stored, without loading it.
+    fn stored_standing(&self, doc_id: &DocumentId, user_id: &str) -> Standing {
+        match self.docs.record(doc_id) {
+            Ok(DocRecord::Owned { owner }) if owner == user_id => Standing::Owner,
+            Ok(DocRecord::Owned { .. }) => match self.sharing.membership(doc_id, user_id) {
+                Ok(Some(membership)) => Standing::of_role(Some(membership.role)),
+                _ => Standing::Stranger,
+            },
+            Ok(DocRecord::Unknown) => Standing::Unknown,
+            Ok(DocRecord::Deleted { .. }) => Standing::Deleted,
+            // Nothing is given when the record cannot be read.
+            Err(_) => Standing::Stranger,
+        }
     }
 
     /// How long a busy document (see `Loaded::busy`), or one changed by the
