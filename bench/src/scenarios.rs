@@ -5,17 +5,34 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::report::{quantile, Figure, PEAK_MEMORY};
+use crate::target::{Login, MemoryPeak, Target};
 use anyhow::Context;
 use automerge::transaction::Transactable;
 use automerge::{ReadDoc, ROOT};
+use fieldbook_shared::entry::keys;
 use fieldbook_shared::DocumentId;
-
-use crate::conn::{Conn, Traffic};
-use crate::replica::{draft, listed_entries, new_doc_id, root_listing, Replica, Replicas};
-use crate::report::{quantile, Figure, PEAK_MEMORY};
-use crate::target::{Login, MemoryPeak, Target};
+use fieldbook_testkit::conn::open_socket_retrying;
+use fieldbook_testkit::entry::{draft, listed_entries, new_doc_id, root_listing};
+use fieldbook_testkit::{Conn, Replica, Replicas, Traffic};
 
 const MIB: f64 = 1024.0 * 1024.0;
+
+/// Connects and joins as `peer_id`, retrying as a real client's adapter
+/// does, as a device with storage of its own.
+async fn open(
+    url: &str,
+    token: Option<&str>,
+    peer_id: String,
+    traffic: Arc<Traffic>,
+) -> anyhow::Result<Conn> {
+    let socket = open_socket_retrying(url, token)
+        .await
+        .with_context(|| format!("connecting {peer_id}"))?;
+    let storage_id = Some(format!("storage-{peer_id}"));
+    let (conn, _) = Conn::join(socket, &peer_id, storage_id, traffic).await?;
+    Ok(conn)
+}
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
@@ -35,7 +52,8 @@ pub async fn morning_sync(
         .into_iter()
         .map(|login| {
             let replicas = (0..drafts)
-                .map(|n| (new_doc_id(), Replica::new(draft(n))))
+                .map(|n| Replica::new(new_doc_id(), draft(n)))
+                .map(|replica| (replica.id, replica))
                 .collect();
             (login, Replicas(replicas))
         })
@@ -50,16 +68,16 @@ pub async fn morning_sync(
         .map(|(n, (login, mut replicas))| {
             let (url, traffic) = (url.clone(), traffic.clone());
             tokio::spawn(async move {
-                let mut conn = Conn::open(
+                let mut conn = open(
                     &url,
                     login.token.as_deref(),
                     format!("morning-{n}"),
                     traffic,
                 )
                 .await?;
-                replicas.open_all(&mut conn).await?;
-                replicas.converge(&mut conn, Replica::pushed).await?;
-                conn.leave().await
+                conn.open_all(&mut replicas).await?;
+                conn.converge(&mut replicas, Replica::pushed).await?;
+                anyhow::Ok(conn.leave().await?)
             })
         })
         .collect();
@@ -87,41 +105,40 @@ pub async fn new_laptop(target: &Target, entries: usize) -> anyhow::Result<Vec<F
     let mut phone = Replicas(
         ids.iter()
             .enumerate()
-            .map(|(n, id)| (*id, Replica::new(draft(n))))
+            .map(|(n, id)| (*id, Replica::new(*id, draft(n))))
             .collect(),
     );
     // The root: Fieldbook's is made by the server at registration; for the
     // reference server a device makes one.
     let root_id = login.root.unwrap_or_else(new_doc_id);
     let setup_traffic = Arc::new(Traffic::default());
-    let mut conn = Conn::open(&url, login.token.as_deref(), "phone".into(), setup_traffic).await?;
-    phone.open_all(&mut conn).await?;
-    phone.converge(&mut conn, Replica::pushed).await?;
+    let mut conn = open(&url, login.token.as_deref(), "phone".into(), setup_traffic).await?;
+    conn.open_all(&mut phone).await?;
+    conn.converge(&mut phone, Replica::pushed).await?;
     let mut root = Replicas::default();
     if login.root.is_some() {
-        root.0
-            .insert(root_id, Replica::new(automerge::Automerge::new()));
-        root.open_all(&mut conn).await?;
-        root.converge(&mut conn, Replica::fetched).await?;
+        root.insert(Replica::empty(root_id));
+        conn.open_all(&mut root).await?;
+        conn.converge(&mut root, Replica::fetched).await?;
         let replica = root.0.get_mut(&root_id).context("root")?;
         let mut tx = replica.doc.transaction();
-        let (_, map) = tx.get(ROOT, "entries")?.context("root lists entries")?;
+        let (_, map) = tx.get(ROOT, keys::ENTRIES)?.context("root lists entries")?;
         for id in &ids {
             let item = tx.put_object(&map, id.to_string(), automerge::ObjType::Map)?;
-            tx.put(&item, "addedAt", 1_i64)?;
+            tx.put(&item, keys::ADDED_AT, 1_i64)?;
         }
         tx.commit();
-        root.send_changes(&mut conn, root_id).await?;
+        conn.send_changes(&mut root, root_id).await?;
     } else {
-        root.0.insert(root_id, Replica::new(root_listing(&ids)));
-        root.open_all(&mut conn).await?;
+        root.insert(Replica::new(root_id, root_listing(&ids)));
+        conn.open_all(&mut root).await?;
     }
-    root.converge(&mut conn, Replica::pushed).await?;
+    conn.converge(&mut root, Replica::pushed).await?;
     conn.leave().await?;
 
     let traffic = Arc::new(Traffic::default());
     let started = Instant::now();
-    let mut laptop = Conn::open(
+    let mut laptop = open(
         &url,
         login.token.as_deref(),
         "new-laptop".into(),
@@ -129,11 +146,9 @@ pub async fn new_laptop(target: &Target, entries: usize) -> anyhow::Result<Vec<F
     )
     .await?;
     let mut fetched = Replicas::default();
-    fetched
-        .0
-        .insert(root_id, Replica::new(automerge::Automerge::new()));
-    fetched.open_all(&mut laptop).await?;
-    fetched.converge(&mut laptop, Replica::fetched).await?;
+    fetched.insert(Replica::empty(root_id));
+    laptop.open_all(&mut fetched).await?;
+    laptop.converge(&mut fetched, Replica::fetched).await?;
     let listed = listed_entries(&fetched.0[&root_id].doc);
     anyhow::ensure!(
         listed.len() == entries,
@@ -143,11 +158,11 @@ pub async fn new_laptop(target: &Target, entries: usize) -> anyhow::Result<Vec<F
     let mut entries_here = Replicas(
         listed
             .into_iter()
-            .map(|id| (id, Replica::new(automerge::Automerge::new())))
+            .map(|id| (id, Replica::empty(id)))
             .collect(),
     );
-    entries_here.open_all(&mut laptop).await?;
-    entries_here.converge(&mut laptop, Replica::fetched).await?;
+    laptop.open_all(&mut entries_here).await?;
+    laptop.converge(&mut entries_here, Replica::fetched).await?;
     let elapsed = started.elapsed();
     laptop.leave().await?;
     Ok(vec![
@@ -170,7 +185,7 @@ pub async fn idle_fleet(target: &Target, connections: usize) -> anyhow::Result<V
     let (leave, _) = tokio::sync::broadcast::channel::<()>(1);
     let mut held = Vec::with_capacity(connections);
     for (n, login) in logins.into_iter().enumerate() {
-        let conn = Conn::open(
+        let conn = open(
             &url,
             login.token.as_deref(),
             format!("idle-{n}"),
@@ -200,7 +215,7 @@ async fn stay_idle(
 ) -> anyhow::Result<()> {
     loop {
         tokio::select! {
-            _ = leave.recv() => return conn.leave().await,
+            _ = leave.recv() => return Ok(conn.leave().await?),
             message = conn.recv() => { message?; }
         }
     }
@@ -229,34 +244,34 @@ pub async fn steady_typing(
     for pair in 0..pairs {
         let entry = new_doc_id();
         // The first device of the pair uploads the entry before typing starts.
-        let mut first = Conn::open(
+        let mut first = open(
             &url,
             logins[2 * pair].token.as_deref(),
             format!("typist-{}", 2 * pair),
             traffic.clone(),
         )
         .await?;
-        let mut first_docs = Replicas([(entry, Replica::new(draft(pair)))].into_iter().collect());
-        first_docs.open_all(&mut first).await?;
-        first_docs
-            .converge(&mut first, Replica::pushed)
+        let mut first_docs = Replicas(
+            [(entry, Replica::new(entry, draft(pair)))]
+                .into_iter()
+                .collect(),
+        );
+        first.open_all(&mut first_docs).await?;
+        first
+            .converge(&mut first_docs, Replica::pushed)
             .await
             .context("first device uploading")?;
-        let mut second = Conn::open(
+        let mut second = open(
             &url,
             logins[2 * pair + 1].token.as_deref(),
             format!("typist-{}", 2 * pair + 1),
             traffic.clone(),
         )
         .await?;
-        let mut second_docs = Replicas(
-            [(entry, Replica::new(automerge::Automerge::new()))]
-                .into_iter()
-                .collect(),
-        );
-        second_docs.open_all(&mut second).await?;
-        second_docs
-            .converge(&mut second, Replica::fetched)
+        let mut second_docs = Replicas([(entry, Replica::empty(entry))].into_iter().collect());
+        second.open_all(&mut second_docs).await?;
+        second
+            .converge(&mut second_docs, Replica::fetched)
             .await
             .context("second device fetching")?;
         for (me, partner, conn, docs) in [
@@ -346,7 +361,7 @@ async fn type_and_listen(
         }
         tokio::select! {
             changed = typing.start.changed() => changed?,
-            message = conn.recv() => { docs.handle(&mut conn, message.context("waiting to start")?).await?; }
+            message = conn.recv() => { conn.handle(&mut docs, &message.context("waiting to start")?).await?; }
         }
     };
     let stop_typing = begin + Duration::from_secs_f64(typing.seconds);
@@ -362,15 +377,15 @@ async fn type_and_listen(
                 seq += 1;
                 let replica = docs.0.get_mut(&entry).context("entry")?;
                 let mut tx = replica.doc.transaction();
-                let (_, title) = tx.get(ROOT, "title")?.context("title")?;
+                let (_, title) = tx.get(ROOT, keys::TITLE)?.context("title")?;
                 tx.splice_text(&title, 0, 0, "a")?;
                 tx.put(ROOT, my_key.as_str(), seq)?;
                 tx.commit();
                 sent.lock().expect("sent").insert((me, seq), Instant::now());
-                docs.send_changes(&mut conn, entry).await?;
+                conn.send_changes(&mut docs, entry).await?;
             }
             message = conn.recv() => {
-                docs.handle(&mut conn, message.context("while typing")?).await?;
+                conn.handle(&mut docs, &message.context("while typing")?).await?;
                 let doc = &docs.0[&entry].doc;
                 let latest = match doc.get(ROOT, partner_key.as_str())? {
                     Some((automerge::Value::Scalar(value), _)) => value.as_i64().unwrap_or(0),
@@ -391,5 +406,5 @@ async fn type_and_listen(
             _ = tokio::time::sleep_until(deadline.into()) => break,
         }
     }
-    conn.leave().await
+    Ok(conn.leave().await?)
 }

@@ -35,6 +35,7 @@ pub mod keys {
     pub const DEVICE: &str = "device";
     pub const KIND: &str = "kind";
     pub const TEXT: &str = "text";
+    pub const AUDIO: &str = "audio";
     pub const TRANSCRIPT: &str = "transcript";
 }
 
@@ -229,6 +230,7 @@ mod tests {
             keys::DEVICE,
             keys::KIND,
             keys::TEXT,
+            keys::AUDIO,
             keys::TRANSCRIPT,
         ] {
             assert!(holds(note, key), "{key} is not a note key");
