@@ -54,6 +54,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpRange>,
     /// A device that has not been seen for this long must sign in again.
     pub session_idle_timeout: Duration,
+    /// An invitation to a shared document can be accepted for this long.
+    pub invitation_expiry: Duration,
 }
 
 /// One: whisper.cpp's threads busy-wait for each other, and on a machine
@@ -96,6 +98,7 @@ impl Default for Config {
             pwa_dir: PathBuf::from("./pwa/dist"),
             trusted_proxies: Vec::new(),
             session_idle_timeout: Duration::from_secs(DEFAULT_SESSION_IDLE_DAYS * SECS_PER_DAY),
+            invitation_expiry: crate::sharing::DEFAULT_INVITATION_EXPIRY,
         }
     }
 }
@@ -235,6 +238,9 @@ pub struct Settings {
     /// Days a device may go unseen before it must sign in again [default: 90]
     #[arg(long, env = "FIELDBOOK_SESSION_IDLE_DAYS")]
     pub session_idle_days: Option<u64>,
+    /// Days an invitation to a shared document can be accepted [default: 7]
+    #[arg(long, env = "FIELDBOOK_INVITATION_EXPIRY_DAYS")]
+    pub invitation_expiry_days: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -287,6 +293,7 @@ impl Settings {
             pwa_dir: self.pwa_dir.or(lower.pwa_dir),
             trusted_proxies: self.trusted_proxies.or(lower.trusted_proxies),
             session_idle_days: self.session_idle_days.or(lower.session_idle_days),
+            invitation_expiry_days: self.invitation_expiry_days.or(lower.invitation_expiry_days),
         }
     }
 
@@ -335,6 +342,10 @@ impl Settings {
                 .session_idle_days
                 .map(|days| Duration::from_secs(days.saturating_mul(SECS_PER_DAY)))
                 .unwrap_or(defaults.session_idle_timeout),
+            invitation_expiry: self
+                .invitation_expiry_days
+                .map(|days| Duration::from_secs(days.saturating_mul(SECS_PER_DAY)))
+                .unwrap_or(defaults.invitation_expiry),
         };
         config.validate()?;
         Ok(config)
@@ -396,6 +407,12 @@ impl Config {
         if self.session_idle_timeout.is_zero() {
             return Err(ConfigError::Invalid {
                 name: "session_idle_days",
+                message: "must be at least 1".into(),
+            });
+        }
+        if self.invitation_expiry.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "invitation_expiry_days",
                 message: "must be at least 1".into(),
             });
         }

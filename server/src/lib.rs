@@ -72,12 +72,15 @@ pub fn build(config: Config) -> Result<App, ServerError> {
     let store: Arc<dyn Store> = gate.clone();
     let storage_id = storage_id(store.as_ref())?;
     let metrics = Arc::new(Metrics::default());
-    let hub = Arc::new(Hub::new(
-        store.clone(),
-        metrics.clone(),
-        format!("fieldbook-server-{}", random_suffix()),
-        config.doc_idle_timeout,
-    ));
+    let hub = Arc::new(
+        Hub::new(
+            store.clone(),
+            metrics.clone(),
+            format!("fieldbook-server-{}", random_suffix()),
+            config.doc_idle_timeout,
+        )
+        .with_invitation_expiry(config.invitation_expiry),
+    );
     let transcription = Arc::new(transcription_service(&config, &store, &hub));
     let evidence = Arc::new(uploads::evidence::Evidence {
         store: uploads::evidence::EvidenceStore::new(store.clone()),

@@ -9,6 +9,7 @@ mod crash;
 mod evidence;
 mod hostile;
 mod security;
+mod sharing;
 mod support;
 
 use std::time::Duration;

@@ -35,9 +35,7 @@ pub async fn delete(
     }
     // Its members' devices were told it is unavailable; their lists of
     // what is shared with them lose it too.
-    for member in state.hub.sharing().forget_document(&doc_id)? {
-        super::sharing::write_shared_entry(&state, &member.user_id, &doc_id, None).await?;
-    }
+    crate::sharing::shared_list::forget_deleted(&state.hub, &state.accounts, &doc_id).await?;
     let key = doc_id.to_string();
     state
         .hub

@@ -1,14 +1,11 @@
 //! Sharing a document: invitations (make, list, withdraw, accept), its
 //! members (list, remove, leave) and the documents shared with the caller.
 //! The contract is in ARCHITECTURE.md ("Sharing"). Each accepted or ended
-//! membership is also written into the member's root document, under
-//! `shared`, as the server's own change, so every device of theirs learns
-//! of it through ordinary sync.
+//! membership is also written into the member's root document
+//! ([`shared_list`]).
 
 use std::net::SocketAddr;
 
-use automerge::transaction::Transactable;
-use automerge::{ObjType, ReadDoc, ROOT};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -21,8 +18,8 @@ use super::error::ApiJson;
 use super::session::{is_https, CurrentDevice};
 use super::{ApiError, AppState};
 use crate::sharing::{
-    clean_display_name, Grant, Invitation, InvitationState, Membership, NewInvitation, Role,
-    SharingError,
+    clean_display_name, shared_list, Grant, Invitation, InvitationState, NewInvitation, NewMember,
+    Role, SharingError,
 };
 
 /// The name a member is listed by when they give none.
@@ -252,8 +249,18 @@ pub async fn accept(
         Some(name) => clean_display_name(name)?,
         None => DEFAULT_MEMBER_NAME.to_owned(),
     };
-    let sharing = state.hub.sharing();
-    let invitation = match sharing.use_invitation(&request.token, &current.user.id) {
+    let member = NewMember {
+        user_id: &current.user.id,
+        display_name: &display_name,
+    };
+    let accepted = state
+        .hub
+        .sharing()
+        .accept_invitation(&request.token, member, |doc, inviter| {
+            // A document deleted (or never owned) since is left out.
+            Ok(state.hub.owner_of(doc)?.as_deref() == Some(inviter))
+        });
+    let (invitation, memberships) = match accepted {
         Err(SharingError::Invalid) => {
             keys.iter()
                 .for_each(|key| state.login_limiter.record_failure(key));
@@ -261,36 +268,26 @@ pub async fn accept(
         }
         other => other?,
     };
-    let since = crate::clock::now_rfc3339();
-    let mut joined = 0;
-    for grant in &invitation.grants {
-        // A document deleted (or never owned) since is left out.
-        if state.hub.owner_of(&grant.document_id)?.as_deref() != Some(&invitation.created_by) {
-            continue;
-        }
-        let membership = Membership {
-            document_id: grant.document_id,
-            user_id: current.user.id.clone(),
-            role: grant.role,
-            display_name: display_name.clone(),
-            owner_display_name: invitation.owner_display_name.clone(),
-            since: since.clone(),
-        };
-        state.hub.add_member(&membership).await?;
-        write_shared_entry(
-            &state,
-            &current.user.id,
-            &membership.document_id,
-            Some(&membership),
-        )
-        .await?;
-        joined += 1;
-    }
     state
         .store
         .flush()
         .await
         .map_err(|err| ApiError::Internal(err.to_string()))?;
+    let mut joined = 0;
+    for membership in &memberships {
+        if !state.hub.admit_member(membership).await? {
+            continue;
+        }
+        shared_list::record(
+            &state.hub,
+            &state.accounts,
+            &current.user.id,
+            &membership.document_id,
+            Some(membership),
+        )
+        .await?;
+        joined += 1;
+    }
     if joined == 0 {
         return Err(SharingError::Invalid.into());
     }
@@ -349,7 +346,7 @@ pub async fn remove_member(
     if !state.hub.remove_member(&doc, &user_id).await? {
         return Err(ApiError::NotFound);
     }
-    write_shared_entry(&state, &user_id, &doc, None).await?;
+    shared_list::record(&state.hub, &state.accounts, &user_id, &doc, None).await?;
     tracing::info!(user = %current.user.id, member = %user_id, "member removed");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -381,46 +378,4 @@ pub async fn shared_with_me(
             })
             .collect(),
     ))
-}
-
-/// Writes (or, with `None`, deletes) `doc`'s entry in the `shared` map of
-/// `user_id`'s root document, as the server's own change.
-pub async fn write_shared_entry(
-    state: &AppState,
-    user_id: &str,
-    doc: &DocumentId,
-    membership: Option<&Membership>,
-) -> Result<(), ApiError> {
-    let Some(user) = state.accounts.user(user_id)? else {
-        return Ok(());
-    };
-    let key = doc.to_string();
-    state
-        .hub
-        .change_document(user.root_doc, user_id, |tx| {
-            let shared = match tx.get(ROOT, "shared") {
-                Ok(Some((_, shared))) => shared,
-                _ if membership.is_none() => return,
-                _ => match tx.put_object(ROOT, "shared", ObjType::Map) {
-                    Ok(shared) => shared,
-                    Err(_) => return,
-                },
-            };
-            let Some(membership) = membership else {
-                // Absent when already removed: fine.
-                let _ = tx.delete(&shared, key.as_str());
-                return;
-            };
-            if let Ok(entry) = tx.put_object(&shared, key.as_str(), ObjType::Map) {
-                let _ = tx.put(&entry, "role", membership.role.as_str());
-                let _ = tx.put(
-                    &entry,
-                    "ownerDisplayName",
-                    membership.owner_display_name.as_str(),
-                );
-                let _ = tx.put(&entry, "since", membership.since.as_str());
-            }
-        })
-        .await?;
-    Ok(())
 }

@@ -1,16 +1,18 @@
 //! Sharing documents between users: who is a member of a document and with
 //! which role, and the single-use invitations that make someone a member.
 //!
-//! This is the record only. The hub (`crate::hub`) holds each loaded
-//! document's members in memory and makes every membership change through
-//! here, so what it decides and what is stored never disagree; the API
-//! writes the `shared` list into each member's root document.
+//! This is the record only. The hub (`crate::sync::hub`) holds each loaded
+//! document's members in memory and is told of every membership change
+//! made here, so what it decides and what is stored never disagree;
+//! [`shared_list`] writes the `shared` list into each member's root
+//! document.
 //!
 //! An invitation's token is 256 random bits, shown once and stored only as
 //! its SHA-256 hash, like a device token. Accepting one is serialised (one
 //! lock for the whole server) so a token can never be used twice.
 
 pub mod keys;
+pub mod shared_list;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -78,6 +80,16 @@ pub enum SharingError {
     Store(#[from] StoreError),
     #[error("a stored sharing record cannot be read: {0}")]
     Corrupt(String),
+}
+
+impl From<crate::accounts::AccountError> for SharingError {
+    fn from(err: crate::accounts::AccountError) -> Self {
+        match err {
+            crate::accounts::AccountError::Store(err) => SharingError::Store(err),
+            crate::accounts::AccountError::Docs(err) => err.into(),
+            other => SharingError::Corrupt(other.to_string()),
+        }
+    }
 }
 
 impl From<crate::doc_store::DocStoreError> for SharingError {
@@ -152,6 +164,13 @@ pub struct NewInvitation<'a> {
     /// The document first, then any included ones; the caller has checked
     /// that `created_by` owns every one.
     pub grants: Vec<Grant>,
+}
+
+/// Who accepts an invitation, and the name they are shown by.
+pub struct NewMember<'a> {
+    pub user_id: &'a str,
+    /// Already cleaned ([`clean_display_name`]).
+    pub display_name: &'a str,
 }
 
 pub struct Sharing {
@@ -258,20 +277,29 @@ impl Sharing {
         Ok(())
     }
 
-    /// Uses the invitation `token` for `user_id`: checks it, marks it used
-    /// and returns it. The caller then makes the memberships (through the
-    /// hub), so a crash between the two leaves a used invitation and no
-    /// member: the owner makes a new one.
-    pub fn use_invitation(&self, token: &str, user_id: &str) -> Result<Invitation, SharingError> {
-        self.use_invitation_at(token, user_id, now_millis())
-    }
-
-    fn use_invitation_at(
+    /// Uses the invitation `token` for `member`: checks it, then marks it
+    /// used and records a membership for each of its documents that
+    /// `still_owned(document, inviter)` confirms (one deleted since is left
+    /// out), all in one store batch: a crash leaves either an open
+    /// invitation or a used one with its members, never a used one without.
+    /// Unflushed; the hub is then told of each membership
+    /// ([`crate::hub::Hub::admit_member`]).
+    pub fn accept_invitation(
         &self,
         token: &str,
-        user_id: &str,
+        member: NewMember<'_>,
+        still_owned: impl Fn(&DocumentId, &str) -> Result<bool, SharingError>,
+    ) -> Result<(Invitation, Vec<Membership>), SharingError> {
+        self.accept_at(token, member, still_owned, now_millis())
+    }
+
+    fn accept_at(
+        &self,
+        token: &str,
+        member: NewMember<'_>,
+        still_owned: impl Fn(&DocumentId, &str) -> Result<bool, SharingError>,
         now: i64,
-    ) -> Result<Invitation, SharingError> {
+    ) -> Result<(Invitation, Vec<Membership>), SharingError> {
         let _serial = self.accepting.lock().unwrap_or_else(|p| p.into_inner());
         let Some(id) = self
             .store
@@ -290,16 +318,37 @@ impl Sharing {
         if invitation.expired_at(now) {
             return Err(SharingError::Expired);
         }
-        if invitation.created_by == user_id {
+        if invitation.created_by == member.user_id {
             return Err(SharingError::OwnInvitation);
         }
+        let since = rfc3339(now);
+        let mut memberships = Vec::new();
+        for grant in &invitation.grants {
+            if !still_owned(&grant.document_id, &invitation.created_by)? {
+                continue;
+            }
+            memberships.push(Membership {
+                document_id: grant.document_id,
+                user_id: member.user_id.to_owned(),
+                role: grant.role,
+                display_name: member.display_name.to_owned(),
+                owner_display_name: invitation.owner_display_name.clone(),
+                since: since.clone(),
+            });
+        }
+        if memberships.is_empty() {
+            // Everything it shared is gone: as if it never existed.
+            return Err(SharingError::Invalid);
+        }
         invitation.state = InvitationState::Used;
-        invitation.used_by = Some(user_id.to_owned());
-        self.store.put(
-            keys::invitation(&invitation.id).as_bytes(),
-            &to_json(&invitation),
-        )?;
-        Ok(invitation)
+        invitation.used_by = Some(member.user_id.to_owned());
+        let mut batch = Batch::default();
+        batch.put(keys::invitation(&invitation.id), to_json(&invitation));
+        for membership in &memberships {
+            put_membership(&mut batch, membership);
+        }
+        self.store.apply(batch)?;
+        Ok((invitation, memberships))
     }
 
     /// Every member of `doc` (the owner is not stored here).
@@ -344,14 +393,7 @@ impl Sharing {
     /// that document (a new invitation may change the role). Unflushed.
     pub fn put_membership(&self, membership: &Membership) -> Result<(), SharingError> {
         let mut batch = Batch::default();
-        batch.put(
-            keys::doc_member(&membership.document_id, &membership.user_id),
-            to_json(membership),
-        );
-        batch.put(
-            keys::user_membership(&membership.user_id, &membership.document_id),
-            Vec::new(),
-        );
+        put_membership(&mut batch, membership);
         self.store.apply(batch)?;
         Ok(())
     }
@@ -393,6 +435,17 @@ impl Sharing {
             .map(|bytes| parse(&bytes))
             .transpose()
     }
+}
+
+fn put_membership(batch: &mut Batch, membership: &Membership) {
+    batch.put(
+        keys::doc_member(&membership.document_id, &membership.user_id),
+        to_json(membership),
+    );
+    batch.put(
+        keys::user_membership(&membership.user_id, &membership.document_id),
+        Vec::new(),
+    );
 }
 
 /// A display name as given, trimmed; empty or too long is refused.
@@ -453,6 +506,28 @@ mod tests {
         DocumentId::from_bytes([n; 16])
     }
 
+    fn use_at(
+        sharing: &Sharing,
+        token: &str,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Invitation, SharingError> {
+        let member = NewMember {
+            user_id,
+            display_name: "Alex",
+        };
+        let (invitation, _) = sharing.accept_at(token, member, |_, _| Ok(true), now)?;
+        Ok(invitation)
+    }
+
+    fn use_invitation(
+        sharing: &Sharing,
+        token: &str,
+        user_id: &str,
+    ) -> Result<Invitation, SharingError> {
+        use_at(sharing, token, user_id, now_millis())
+    }
+
     fn invite(sharing: &Sharing, owner: &str, grants: &[(u8, Role)]) -> (Invitation, String) {
         sharing
             .create_invitation(NewInvitation {
@@ -483,11 +558,11 @@ mod tests {
             "the token itself is stored nowhere"
         );
 
-        let used = sharing.use_invitation(&token, "peer").unwrap();
+        let used = use_invitation(&sharing, &token, "peer").unwrap();
         assert_eq!(used.id, invitation.id);
         assert_eq!(used.used_by.as_deref(), Some("peer"));
         assert!(matches!(
-            sharing.use_invitation(&token, "someone else"),
+            use_invitation(&sharing, &token, "someone else"),
             Err(SharingError::Used)
         ));
     }
@@ -502,29 +577,27 @@ mod tests {
     fn each_bad_invitation_is_told_apart() {
         let sharing = Sharing::new(Arc::new(MemoryStore::new()));
         assert!(matches!(
-            sharing.use_invitation("forged", "peer"),
+            use_invitation(&sharing, "forged", "peer"),
             Err(SharingError::Invalid)
         ));
 
         let (_, token) = invite(&sharing, "owner", &[(1, Role::Reader)]);
         assert!(matches!(
-            sharing.use_invitation(&token, "owner"),
+            use_invitation(&sharing, &token, "owner"),
             Err(SharingError::OwnInvitation)
         ));
         let week = DEFAULT_INVITATION_EXPIRY.as_millis() as i64;
         assert!(matches!(
-            sharing.use_invitation_at(&token, "peer", now_millis() + week + 1),
+            use_at(&sharing, &token, "peer", now_millis() + week + 1),
             Err(SharingError::Expired)
         ));
         // Neither attempt used it up.
-        assert!(sharing
-            .use_invitation_at(&token, "peer", now_millis() + week - 60_000)
-            .is_ok());
+        assert!(use_at(&sharing, &token, "peer", now_millis() + week - 60_000).is_ok());
 
         let (invitation, token) = invite(&sharing, "owner", &[(2, Role::Writer)]);
         sharing.revoke_invitation(&invitation).unwrap();
         assert!(matches!(
-            sharing.use_invitation(&token, "peer"),
+            use_invitation(&sharing, &token, "peer"),
             Err(SharingError::Revoked)
         ));
         assert_eq!(
@@ -599,9 +672,47 @@ mod tests {
         assert!(sharing.shared_with("peer").unwrap().is_empty());
         assert!(sharing.shared_with("supervisor").unwrap().is_empty());
         assert!(matches!(
-            sharing.use_invitation(&token, "peer"),
+            use_invitation(&sharing, &token, "peer"),
             Err(SharingError::Invalid)
         ));
+    }
+
+    #[test]
+    fn accepting_marks_the_invitation_used_with_its_memberships_or_not_at_all() {
+        let sharing = Sharing::new(Arc::new(MemoryStore::new()));
+        let (invitation, token) =
+            invite(&sharing, "owner", &[(1, Role::Writer), (2, Role::Reader)]);
+        let peer = || NewMember {
+            user_id: "peer",
+            display_name: "Alex",
+        };
+        // Every document it shared was deleted meanwhile: nothing is made
+        // and the invitation is not used up.
+        let nothing = sharing.accept_invitation(&token, peer(), |_, _| Ok(false));
+        assert!(matches!(nothing, Err(SharingError::Invalid)));
+        assert_eq!(
+            sharing.invitation(&invitation.id).unwrap().unwrap().state,
+            InvitationState::Open
+        );
+        assert!(sharing.shared_with("peer").unwrap().is_empty());
+
+        // One of the two is gone: the other is shared.
+        let (used, made) = sharing
+            .accept_invitation(&token, peer(), |doc_id, owner| {
+                assert_eq!(owner, "owner");
+                Ok(*doc_id == doc(1))
+            })
+            .unwrap();
+        assert_eq!(used.state, InvitationState::Used);
+        assert_eq!(made.len(), 1);
+        assert_eq!(made[0].role, Role::Writer);
+        assert_eq!(made[0].display_name, "Alex");
+        assert_eq!(made[0].owner_display_name, "Sam (senior practitioner)");
+        assert_eq!(sharing.shared_with("peer").unwrap(), made);
+        assert_eq!(
+            sharing.invitation(&invitation.id).unwrap().unwrap().state,
+            InvitationState::Used
+        );
     }
 
     #[test]

@@ -122,7 +122,7 @@ struct Loaded {
 struct DocState {
     access: Access,
     /// The members of an owned document besides its owner, read with
-    /// `access` and changed only through the hub (`add_member`,
+    /// `access` and changed only through the hub (`admit_member`,
     /// `remove_member`), so it always matches what is stored.
     members: HashMap<String, Role>,
     /// `None` until the document is read or first synced, and again once
@@ -271,7 +271,7 @@ impl Hub {
     }
 
     /// Who is a member of which document, and invitations. Memberships
-    /// themselves are changed through [`Hub::add_member`] and
+    /// themselves are changed through [`Hub::admit_member`] and
     /// [`Hub::remove_member`], which keep the documents in memory in step.
     pub fn sharing(&self) -> &Sharing {
         &self.sharing
@@ -674,22 +674,25 @@ impl Hub {
         Ok(true)
     }
 
-    /// Makes `membership` (of a document its inviter owns) from now on,
-    /// durably: the member's devices can then sync the document.
-    pub async fn add_member(&self, membership: &Membership) -> Result<(), SharingError> {
+    /// Brings a document in memory in step with `membership`, just stored
+    /// (see [`Sharing::accept_invitation`]): the member's devices can sync
+    /// it from now on. If the document was deleted meanwhile, the
+    /// membership is removed again and this returns false.
+    pub async fn admit_member(&self, membership: &Membership) -> Result<bool, SharingError> {
         let doc_id = membership.document_id;
         let live = self.live_doc(doc_id);
         let mut state = live.state.lock().await;
         self.ensure_loaded(doc_id, &mut state)?;
         if !matches!(state.access, Access::Owned(_)) {
-            return Ok(());
+            self.sharing
+                .remove_membership(&doc_id, &membership.user_id)?;
+            self.flush().await?;
+            return Ok(false);
         }
-        self.sharing.put_membership(membership)?;
-        self.flush().await?;
         state
             .members
             .insert(membership.user_id.clone(), membership.role);
-        Ok(())
+        Ok(true)
     }
 
     /// Ends `user_id`'s membership of `doc_id`, durably, and closes the
