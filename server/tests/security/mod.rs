@@ -9,6 +9,7 @@ mod csrf;
 mod endpoints;
 mod headers;
 mod logs;
+mod roles;
 mod sessions;
 mod sync_access;
 

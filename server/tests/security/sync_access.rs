@@ -161,7 +161,7 @@ use std::collections::BTreeSet;
 /// Everything the server sends until it answers a request for a document
 /// nobody has (answers come in order, so this is everything before it), or
 /// None if the connection closed.
-async fn answers_until_sentinel(peer: &mut Peer) -> Option<Vec<Message>> {
+pub(super) async fn answers_until_sentinel(peer: &mut Peer) -> Option<Vec<Message>> {
     let sentinel = random_doc_id();
     let request = peer.request_message(sentinel, first_sync_data(&Automerge::new()));
     if peer
