@@ -334,12 +334,13 @@ pub fn user(args: UserArgs) -> Result<(), AdminError> {
             let (done, via): (Deleted, _) =
                 runtime.block_on(ask(&data_dir, Request::Delete { user }))?;
             println!(
-                "deleted account {}: {} documents, {} devices, {} recordings and {} evidence files purged, {}",
+                "deleted account {}: {} documents, {} devices, {} recordings and {} evidence files purged, {} shares with it ended, {}",
                 done.id,
                 done.documents,
                 done.devices,
                 done.recordings,
                 done.evidence_files,
+                done.memberships,
                 via.describe()
             );
         }
@@ -367,10 +368,11 @@ pub fn user(args: UserArgs) -> Result<(), AdminError> {
             }
             write_export(&export, &out)?;
             println!(
-                "exported {} ({}): {} documents, {} recordings and {} evidence files into {}, {}",
+                "exported {} ({}): {} documents, {} shared with them, {} recordings and {} evidence files into {}, {}",
                 export.account.email,
                 export.account.id,
                 export.documents.len(),
+                export.shared.len(),
                 export.audio.len(),
                 export.evidence.len(),
                 out.display(),
@@ -438,6 +440,11 @@ recordings.json   the voice recordings held on the server (which note each
                   belongs to, type, size, SHA-256, transcript)
 evidence.json     the evidence files held on the server (certificates,
                   slides, photos: name, type, size, SHA-256, which entry)
+shared.json       the documents others share with this account: which, with
+                  what role (writer or reader), the names chosen for the
+                  share, and since when
+shared/ID.json, shared/ID.automerge
+                  each of those documents, as for documents/ above
 
 The document named in account.json as rootDocUrl lists the entries; each
 other document is one entry or draft.
@@ -445,6 +452,7 @@ other document is one entry or draft.
 
 fn write_export(export: &Export, out: &Path) -> Result<(), AdminError> {
     super::create_private_dir(&out.join("documents"))?;
+    super::create_private_dir(&out.join("shared"))?;
     let write = |path: PathBuf, bytes: &[u8]| -> Result<(), AdminError> {
         private_file(&path)?.write_all(bytes)?;
         Ok(())
@@ -464,17 +472,21 @@ fn write_export(export: &Export, out: &Path) -> Result<(), AdminError> {
         out.join("evidence.json"),
         &pretty(&serde_json::json!(export.evidence)),
     )?;
-    for doc in &export.documents {
+    let memberships: Vec<_> = export.shared.iter().map(|s| &s.membership).collect();
+    write(
+        out.join("shared.json"),
+        &pretty(&serde_json::json!(memberships)),
+    )?;
+    let owned = export.documents.iter().map(|doc| ("documents", doc));
+    let shared = export.shared.iter().map(|s| ("shared", &s.document));
+    for (dir, doc) in owned.chain(shared) {
         let binary = base64::engine::general_purpose::STANDARD
             .decode(&doc.automerge)
             .map_err(|err| AdminError::Protocol(err.to_string()))?;
         // IDs are base58: safe as file names.
+        write(out.join(dir).join(format!("{}.automerge", doc.id)), &binary)?;
         write(
-            out.join("documents").join(format!("{}.automerge", doc.id)),
-            &binary,
-        )?;
-        write(
-            out.join("documents").join(format!("{}.json", doc.id)),
+            out.join(dir).join(format!("{}.json", doc.id)),
             &pretty(&doc.content),
         )?;
     }

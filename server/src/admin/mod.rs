@@ -63,6 +63,8 @@ pub enum AdminError {
     Docs(#[from] DocStoreError),
     #[error(transparent)]
     Accounts(#[from] AccountError),
+    #[error(transparent)]
+    Sharing(#[from] crate::sharing::SharingError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }

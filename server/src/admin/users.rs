@@ -12,7 +12,10 @@
 //! a tombstone of the bare ID stays, so a stale device cannot bring one
 //! back), every device and token, the account record and the email.
 //! Their voice recordings (audio and transcription jobs) and evidence
-//! files go too.
+//! files go too. Sharing ends both ways: their memberships of others'
+//! documents, and every membership of and invitation to the documents they
+//! owned; every member's devices are told those are unavailable, and the
+//! invitations they accepted no longer name them.
 
 use automerge::AutoSerde;
 use base64::Engine;
@@ -21,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AdminError, Context};
 use crate::accounts::{normalise_email, User};
+use crate::sharing::{shared_list, Membership};
 use crate::store::keys;
 use crate::store::{Batch, Store};
 use crate::sync::doc_store::DocStore;
@@ -70,6 +74,17 @@ pub struct Export {
     /// are fetched through the API).
     #[serde(default)]
     pub evidence: Vec<crate::uploads::evidence::EvidenceRecord>,
+    /// The documents others share with this user, each with the
+    /// membership (role, the names chosen for the share, since when).
+    #[serde(default)]
+    pub shared: Vec<SharedDocument>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SharedDocument {
+    pub membership: Membership,
+    pub document: ExportedDocument,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,6 +117,9 @@ pub struct Deleted {
     pub recordings: usize,
     #[serde(default)]
     pub evidence_files: usize,
+    /// Their memberships of documents others own, now ended.
+    #[serde(default)]
+    pub memberships: usize,
 }
 
 /// One account as found by email or ID.
@@ -189,12 +207,18 @@ pub async fn delete(ctx: &Context, who: &str) -> Result<Deleted, AdminError> {
     disable(ctx, who).await?;
     let found = find(ctx, who)?;
     let id = found.user.id.clone();
+    let memberships = ctx.hub.sharing().shared_with(&id)?;
+    for membership in &memberships {
+        ctx.hub.remove_member(&membership.document_id, &id).await?;
+    }
     let docs = owned_documents(ctx.store.as_ref(), &id)?;
     for doc in &docs {
         // Through the hub, so a copy in memory goes too and any peer still
-        // on it is told it is unavailable.
+        // on it, a member's too, is told it is unavailable.
         ctx.hub.delete_document(*doc, &id).await?;
+        shared_list::forget_deleted(&ctx.hub, &ctx.accounts, doc).await?;
     }
+    ctx.hub.sharing().forget_invitee(&id)?;
     let devices = ctx.accounts.devices(&id)?.len();
     let mut batch = Batch::default();
     // An index entry of a document the hub did not know as this user's
@@ -219,6 +243,7 @@ pub async fn delete(ctx: &Context, who: &str) -> Result<Deleted, AdminError> {
         devices,
         recordings,
         evidence_files,
+        memberships: memberships.len(),
     })
 }
 
@@ -239,18 +264,17 @@ pub fn export(ctx: &Context, who: &str) -> Result<Export, AdminError> {
         .collect();
     let mut documents = Vec::new();
     for doc in owned_documents(ctx.store.as_ref(), &found.user.id)? {
-        // Writes pause for the moment the chunks are read, so a compaction
-        // cannot happen half-way through them.
-        let (automerge, _) = ctx
-            .store
-            .paused(|_| DocStore::new(ctx.store.clone()).load(&doc))?;
-        let content = serde_json::to_value(AutoSerde::from(&automerge))
-            .map_err(|err| AdminError::Export(err.to_string()))?;
-        documents.push(ExportedDocument {
-            id: doc.to_string(),
-            url: doc.to_url(),
-            automerge: base64::engine::general_purpose::STANDARD.encode(automerge.save()),
-            content,
+        documents.push(export_document(ctx, &doc)?);
+    }
+    let mut shared = Vec::new();
+    for membership in ctx.hub.sharing().shared_with(&found.user.id)? {
+        // One deleted meanwhile has nothing left to export.
+        if ctx.hub.owner_of(&membership.document_id)?.is_none() {
+            continue;
+        }
+        shared.push(SharedDocument {
+            document: export_document(ctx, &membership.document_id)?,
+            membership,
         });
     }
     tracing::info!(user = %found.user.id, documents = documents.len(), "account exported");
@@ -263,6 +287,24 @@ pub fn export(ctx: &Context, who: &str) -> Result<Export, AdminError> {
             .map_err(|err| AdminError::Export(err.to_string()))?,
         evidence: uploads::user_records(ctx.store.as_ref(), &found.user.id)
             .map_err(|err| AdminError::Export(err.to_string()))?,
+        shared,
+    })
+}
+
+/// One document with its whole history, and its content as JSON.
+fn export_document(ctx: &Context, doc: &DocumentId) -> Result<ExportedDocument, AdminError> {
+    // Writes pause for the moment the chunks are read, so a compaction
+    // cannot happen half-way through them.
+    let (automerge, _) = ctx
+        .store
+        .paused(|_| DocStore::new(ctx.store.clone()).load(doc))?;
+    let content = serde_json::to_value(AutoSerde::from(&automerge))
+        .map_err(|err| AdminError::Export(err.to_string()))?;
+    Ok(ExportedDocument {
+        id: doc.to_string(),
+        url: doc.to_url(),
+        automerge: base64::engine::general_purpose::STANDARD.encode(automerge.save()),
+        content,
     })
 }
 

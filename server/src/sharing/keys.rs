@@ -26,6 +26,9 @@ pub fn user_membership(user_id: &str, doc: &DocumentId) -> String {
     format!("user-member/{user_id}/{doc}")
 }
 
+/// Every invitation (never `invitation-token/`: the slash ends the prefix).
+pub const INVITATIONS: &str = "invitation/";
+
 pub fn invitation(id: &str) -> String {
     format!("invitation/{id}")
 }

@@ -426,6 +426,21 @@ impl Sharing {
         Ok(members)
     }
 
+    /// Forgets that `user_id` used any invitation (their account is being
+    /// deleted): each stays used, naming nobody. Unflushed.
+    pub fn forget_invitee(&self, user_id: &str) -> Result<(), SharingError> {
+        let mut batch = Batch::default();
+        for (key, bytes) in self.store.scan_prefix(keys::INVITATIONS.as_bytes())? {
+            let mut invitation: Invitation = parse(&bytes)?;
+            if invitation.used_by.as_deref() == Some(user_id) {
+                invitation.used_by = None;
+                batch.put(key, to_json(&invitation));
+            }
+        }
+        self.store.apply(batch)?;
+        Ok(())
+    }
+
     fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         key: &str,

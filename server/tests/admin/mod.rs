@@ -738,3 +738,117 @@ fn the_example_config_is_valid_and_documents_every_setting() {
         );
     }
 }
+
+// ------------------------------------------------------------ sharing
+
+/// An export holds what others share with the user; deleting the user
+/// ends every share both ways, and the members' devices drop what was
+/// theirs at once.
+#[tokio::test]
+async fn export_and_delete_take_the_users_shares_both_ways() {
+    use crate::sharing::{follow_root, get, share, shared_entry, User};
+    let server = TestServer::start().await;
+    let dir = server.data_dir.clone();
+    let sam = User::new(&server, "sam@example.org").await;
+    let alex = User::new(&server, "alex@example.org").await;
+    let sams = crate::sharing::new_entry(&server, &sam, "sam-phone", "Sam's reflection").await;
+    let alexs = crate::sharing::new_entry(&server, &alex, "alex-phone", "Alex's group").await;
+    share(&server, &sam, sams.id, "writer", &alex, "Alex").await;
+    share(&server, &alex, alexs.id, "reader", &sam, "Sam").await;
+    // An invitation of Sam's still open, to be withdrawn with the account.
+    crate::sharing::invite(&server, &sam, sams.id, "reader").await;
+
+    // Alex's phone holds Sam's entry and the list naming it.
+    let mut phone = Peer::join(&server, alex.token(), "alex-phone").await;
+    let mut root = Replica::empty(alex.account.root);
+    root.sync_until(&mut phone, |doc| shared_entry(doc, sams.id).is_some())
+        .await;
+    let mut copy = Replica::empty(sams.id);
+    copy.sync_until(&mut phone, |doc| text_of(doc, "title").is_some())
+        .await;
+
+    // Sam's export holds Alex's document as shared with Sam.
+    let out_root = tempfile::tempdir().unwrap();
+    let out = out_root.path().join("sam");
+    let printed = fieldbook_ok(
+        &[
+            "user",
+            "export",
+            "sam@example.org",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &dir,
+    )
+    .await;
+    assert!(printed.contains("1 shared with them"), "{printed}");
+    let shared: Value =
+        serde_json::from_slice(&std::fs::read(out.join("shared.json")).unwrap()).unwrap();
+    assert_eq!(shared.as_array().unwrap().len(), 1);
+    assert_eq!(shared[0]["documentId"], alexs.id.to_string().as_str());
+    assert_eq!(shared[0]["role"], "reader");
+    assert_eq!(shared[0]["displayName"], "Sam");
+    let content: Value = serde_json::from_slice(
+        &std::fs::read(out.join(format!("shared/{}.json", alexs.id))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(content["title"], "Alex's group");
+    let binary = std::fs::read(out.join(format!("shared/{}.automerge", alexs.id))).unwrap();
+    assert_eq!(
+        Automerge::load(&binary).unwrap().get_heads(),
+        alexs.doc.get_heads()
+    );
+    let text = std::fs::read_to_string(out.join("shared.json")).unwrap();
+    assert!(!text.contains("alex@example.org"), "{text}");
+
+    let printed = fieldbook_ok(&["user", "delete", "sam@example.org", "--yes"], &dir).await;
+    assert!(printed.contains("1 shares with it ended"), "{printed}");
+    // Alex's phone is told Sam's entry is gone, and its list loses it.
+    follow_root(&mut phone, &mut root, sams.id, |doc, told| {
+        told && shared_entry(doc, sams.id).is_none()
+    })
+    .await;
+    let listed: Value = get(&server, "/api/shared", alex.token())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
+    let members: Value = get(
+        &server,
+        &format!("/api/documents/{}/members", alexs.id),
+        alex.token(),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(members, json!([]), "Sam is no longer a member of Alex's");
+    // Nor can a stale copy bring Sam's entry back.
+    let mut laptop = Peer::join(&server, alex.token(), "alex-laptop").await;
+    let mut stale = Replica::new(sams.id, copy.doc.clone());
+    assert_eq!(
+        stale.sync_until(&mut laptop, |_| false).await,
+        Outcome::Unavailable
+    );
+    drop((phone, laptop));
+
+    // On disk nothing names Sam, but for the bare tombstones.
+    let _dir = server.stop().await;
+    let store = SledStore::open(&dir).unwrap();
+    let leftovers: Vec<String> = store
+        .scan_prefix(b"")
+        .unwrap()
+        .into_iter()
+        .filter(|(key, value)| {
+            let key = String::from_utf8_lossy(key);
+            let value = String::from_utf8_lossy(value);
+            let about_sam = key.contains(sam.id())
+                || key.contains(&sams.id.to_string())
+                || value.contains(sam.id());
+            about_sam && !key.starts_with("doc-tomb/")
+        })
+        .map(|(key, _)| String::from_utf8_lossy(&key).into_owned())
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+}
