@@ -20,6 +20,14 @@
 //! | `audio-data/{userId}/{audioId}/{off}` | recording bytes from offset    |
 //! | `evidence/{userId}/{evidenceId}`      | evidence file's record (JSON)  |
 //! | `evidence-data/{userId}/{id}/{off}`   | evidence bytes from offset     |
+//! | `doc-member/{documentId}/{userId}`    | membership (JSON)              |
+//! | `user-member/{userId}/{documentId}`   | empty (index of shared docs)   |
+//! | `invitation/{invitationId}`           | invitation (JSON)              |
+//! | `invitation-token/{sha256 of token}`  | invitationId                   |
+//! | `doc-invitation/{docId}/{invitationId}` | empty (index)                |
+//!
+//! The sharing keys are built in `crate::sharing::keys`, beside the code
+//! that alone reads and writes them.
 
 use fieldbook_shared::DocumentId;
 
