@@ -101,8 +101,8 @@ function pdf(size: number, name = "Certificate.pdf"): File {
 }
 
 describe("which files are evidence", () => {
-  test("the same types as the server's list (server/src/evidence.rs)", () => {
-    const source = readFileSync(new URL("../../../server/src/evidence.rs", import.meta.url), "utf8");
+  test("the same types as the server's list (server/src/uploads/evidence.rs)", () => {
+    const source = readFileSync(new URL("../../../server/src/uploads/evidence.rs", import.meta.url), "utf8");
     const list = /pub const ACCEPTED_TYPES: &\[&str\] = &\[([^\]]*)\]/.exec(source)?.[1] ?? "";
     const server = [...list.matchAll(/"([^"]+)"/g)].map((match) => match[1]);
     expect(server.length).toBeGreaterThan(5);

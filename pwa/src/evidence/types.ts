@@ -1,5 +1,5 @@
 // Which files can be evidence, and how they are named to the user. The same
-// list as the server's (server/src/evidence.rs, ACCEPTED_TYPES; a test checks
+// list as the server's (server/src/uploads/evidence.rs, ACCEPTED_TYPES; a test checks
 // they agree); the server refuses anything else. Browsers often give no type for HEIC or Office
 // files, so the file name's ending decides when the type is missing.
 
