@@ -1,36 +1,41 @@
-//! The sync hub: the documents held in memory, the peers connected to them,
-//! and the automerge sync protocol between the two, with access control.
+//! The sync hub: the async layer over each document's state
+//! ([`doc_state`](crate::sync::doc_state)), which makes the decisions. The
+//! hub holds the peers connected and the documents in memory, does the I/O
+//! the state needs (reading and writing through `DocStore`, the group
+//! flush) and delivers the messages the state returns to the connections.
 //!
 //! Each document in memory sits behind its own async lock, so work on one
 //! document is serialised (apply, persist, flush, then answer) while
-//! different documents proceed in parallel. A document's contents are
-//! unloaded as soon as every device subscribed to it has all of it (only
-//! their sync states stay), and a document nobody is subscribed to is
-//! evicted after an idle time, so memory follows the documents being synced,
-//! not every document of every connected device.
+//! different documents proceed in parallel; its messages are delivered
+//! while that lock is held, so each peer gets them in order. A document's
+//! contents are unloaded as soon as every device subscribed to it has all
+//! of it (only their sync states stay), and a document nobody is
+//! subscribed to is evicted after an idle time, so memory follows the
+//! documents being synced, not every document of every connected device.
 
 mod sync_payload;
 
 use std::collections::{HashMap, HashSet};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use automerge::sync::{self, SyncDoc};
+use automerge::sync;
 use automerge::transaction::Transaction;
-use automerge::Automerge;
 use fieldbook_shared::wire::{Message, PeerId};
 use fieldbook_shared::DocumentId;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::clock::{Clock, SystemClock};
 use crate::metrics::{DocumentCounts, Metrics};
-use crate::sharing::{Membership, Role, Sharing, SharingError};
+use crate::sharing::{Membership, Sharing, SharingError};
 use crate::store::Store;
 use crate::sync::access::{decide, Act, Decision, Standing};
-use crate::sync::doc_store::{DocRecord, DocStore, DocStoreError, Persisted};
+use crate::sync::doc_state::{Access, Applied, DocState, Effect, Recipient, UnloadPolicy};
+use crate::sync::doc_store::{DocRecord, DocStore, DocStoreError};
+use crate::sync::ephemeral::EphemeralSeen;
 use crate::sync::group_flush::GroupFlush;
+pub use crate::sync::peer::{PeerInfo, PeerKey};
 
 /// What the hub asks a connection to do.
 #[derive(Debug)]
@@ -38,37 +43,6 @@ pub enum Outbound {
     Send(Message),
     /// Close the connection normally (device revoked, replaced, server stopping).
     Close(&'static str),
-}
-
-/// Who is at the other end of a connection, as established by authentication
-/// and the `join` message.
-#[derive(Debug, Clone)]
-pub struct PeerInfo {
-    pub peer_id: PeerId,
-    pub conn_id: u64,
-    pub user_id: String,
-    pub device_id: String,
-    /// Set for peers that keep their own storage; their sync state is kept.
-    pub storage_id: Option<String>,
-}
-
-/// A peer ID within one user's devices. Clients choose their peer IDs, so
-/// two users' devices may well give the same one (by chance, or because one
-/// copies the other's): keyed by user, neither can displace, silence or
-/// lock out the other.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct PeerKey {
-    pub user_id: String,
-    pub peer_id: PeerId,
-}
-
-impl PeerInfo {
-    pub fn key(&self) -> PeerKey {
-        PeerKey {
-            user_id: self.user_id.clone(),
-            peer_id: self.peer_id.clone(),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,122 +63,9 @@ struct PeerEntry {
     docs: HashSet<DocumentId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Access {
-    /// Not read from the store yet.
-    Unloaded,
-    /// No stored document: the first user to send changes claims it.
-    Unknown,
-    /// Being created by this user; becomes theirs when changes arrive.
-    Pending(String),
-    Owned(String),
-    Deleted,
-}
-
-struct Subscriber {
-    conn_id: u64,
-    sync: sync::State,
-}
-
-/// A document's contents and what of it is on disk. Boxed where it is held:
-/// even an empty `Automerge` takes about 10 KiB, a small draft about 17 KiB,
-/// and most documents in memory are unloaded (only sync states).
-#[derive(Default)]
-struct Loaded {
-    doc: Automerge,
-    persisted: Persisted,
-    /// Read back soon after it was unloaded: a document being typed into.
-    /// It then stays loaded until nobody has used it for a while
-    /// (`Hub::release_idle`), so it is not read back for every keystroke.
-    busy: bool,
-}
-
-struct DocState {
-    access: Access,
-    /// The members of an owned document besides its owner, read with
-    /// `access` and changed only through the hub (`admit_member`,
-    /// `remove_member`), so it always matches what is stored.
-    members: HashMap<String, Role>,
-    /// `None` until the document is read or first synced, and again once
-    /// unloaded or forgotten.
-    loaded: Option<Box<Loaded>>,
-    /// When it was last unloaded for every subscriber having all of it
-    /// (milliseconds since the hub started).
-    unloaded_at: Option<u64>,
-    subscribers: HashMap<PeerKey, Subscriber>,
-    /// Peers that asked for the document before it existed here. If their
-    /// own user then creates it (another device's changes arrive), they get
-    /// it at once, as automerge-repo's own server would; nobody else does.
-    waiters: HashMap<PeerKey, PeerInfo>,
-}
-
-impl DocState {
-    /// Where `user_id` stands with this document, for [`decide`]. One not
-    /// read from the store yet gives nobody anything.
-    fn standing_of(&self, user_id: &str) -> Standing {
-        match &self.access {
-            Access::Owned(owner) if owner == user_id => Standing::Owner,
-            Access::Owned(_) => Standing::of_role(self.members.get(user_id).copied()),
-            Access::Unknown => Standing::Unknown,
-            Access::Pending(claimant) if claimant == user_id => Standing::Creating,
-            Access::Pending(_) => Standing::CreatedByOther,
-            Access::Deleted => Standing::Deleted,
-            Access::Unloaded => Standing::Stranger,
-        }
-    }
-
-    /// A document new here with nothing received yet is not kept: an empty
-    /// one is made again for the next message. Each costs about 10 KiB, and a
-    /// device coming online asks about all its drafts at once.
-    fn drop_if_empty(&mut self) {
-        if self
-            .loaded
-            .as_ref()
-            .is_some_and(|loaded| loaded.doc.get_heads().is_empty())
-        {
-            self.loaded = None;
-        }
-    }
-
-    /// Drops the contents of an owned document that is on disk and that
-    /// every subscribed device has, keeping their sync states; it is read
-    /// back when one of them changes it again, which for a small document
-    /// is cheap (BENCHMARKS.md).
-    fn unload_if_caught_up(&mut self, now: u64) {
-        if !matches!(self.access, Access::Owned(_)) || !self.waiters.is_empty() {
-            return;
-        }
-        let Some(loaded) = &self.loaded else {
-            return;
-        };
-        let heads = loaded.doc.get_heads();
-        let has_all = |sync: &sync::State| {
-            sync.their_heads.as_ref().is_some_and(|theirs| {
-                theirs.len() == heads.len() && theirs.iter().all(|head| heads.contains(head))
-            })
-        };
-        if loaded.persisted.holds(&heads) && self.subscribers.values().all(|sub| has_all(&sub.sync))
-        {
-            self.loaded = None;
-            self.unloaded_at = Some(now);
-        }
-    }
-
-    /// Drops the in-memory copy after a failed write, so changes that never
-    /// reached the disk cannot be acknowledged later; the next use reloads
-    /// what is stored, and peers resync (they still hold their changes).
-    fn forget(&mut self) {
-        self.access = Access::Unloaded;
-        self.members.clear();
-        self.loaded = None;
-        self.subscribers.clear();
-        self.waiters.clear();
-    }
-}
-
 struct LiveDoc {
     state: tokio::sync::Mutex<DocState>,
-    /// Milliseconds since the hub started, when last used.
+    /// When last used, by the hub's clock.
     last_used: AtomicU64,
 }
 
@@ -217,14 +78,13 @@ pub struct Hub {
     sharing: Sharing,
     metrics: Arc<Metrics>,
     server_peer_id: PeerId,
-    /// Where `last_used` and `unloaded_at` are read from.
+    /// Where `last_used` and the unload policy's times are read from.
     clock: Arc<dyn Clock>,
-    idle_timeout: Duration,
+    policy: UnloadPolicy,
     next_conn_id: AtomicU64,
     peers: Mutex<HashMap<PeerKey, PeerEntry>>,
     live: Mutex<HashMap<DocumentId, Arc<LiveDoc>>>,
-    /// Highest ephemeral `count` seen per (sender, session), to drop repeats.
-    ephemeral_seen: Mutex<HashMap<(PeerKey, String), u64>>,
+    ephemeral_seen: Mutex<EphemeralSeen>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -250,7 +110,7 @@ impl Hub {
             metrics,
             server_peer_id,
             clock: Arc::new(SystemClock::default()),
-            idle_timeout,
+            policy: UnloadPolicy::new(idle_timeout),
             next_conn_id: AtomicU64::new(1),
             peers: Mutex::default(),
             live: Mutex::default(),
@@ -303,7 +163,7 @@ impl Hub {
                 // One being worked on right now is loaded.
                 live.state
                     .try_lock()
-                    .map_or(true, |state| state.loaded.is_some())
+                    .map_or(true, |state| state.is_loaded())
             })
             .count();
         DocumentCounts {
@@ -355,46 +215,22 @@ impl Hub {
         };
         if let Some(entry) = removed {
             self.forget_peer_docs(&entry.info, entry.docs).await;
-            let key = info.key();
-            lock(&self.ephemeral_seen).retain(|(sender, _), _| *sender != key);
+            lock(&self.ephemeral_seen).forget_sender(&info.key());
         }
     }
 
     async fn forget_peer_docs(&self, info: &PeerInfo, docs: HashSet<DocumentId>) {
-        let key = info.key();
         for doc_id in docs {
             let Some(live) = lock(&self.live).get(&doc_id).cloned() else {
                 continue;
             };
             let mut state = live.state.lock().await;
-            if state
-                .waiters
-                .get(&key)
-                .is_some_and(|waiter| waiter.conn_id == info.conn_id)
-            {
-                state.waiters.remove(&key);
-            }
-            let is_this_connection = state
-                .subscribers
-                .get(&key)
-                .is_some_and(|sub| sub.conn_id == info.conn_id);
-            if !is_this_connection {
+            let Some(left) = state.peer_left(info) else {
                 continue;
-            }
-            let subscriber = state.subscribers.remove(&key).expect("checked above");
-            if matches!(state.access, Access::Pending(_)) && state.subscribers.is_empty() {
-                // The device creating it left before sending any change:
-                // those waiting for it will not get it after all.
-                state.access = Access::Unknown;
-                for waiter in state.waiters.drain().map(|(_, waiter)| waiter) {
-                    self.send_unavailable(&waiter, doc_id);
-                }
-            }
-            if let (Some(storage_id), Access::Owned(_)) = (&info.storage_id, &state.access) {
-                if let Err(err) = self
-                    .docs
-                    .save_sync_state(&doc_id, storage_id, &subscriber.sync)
-                {
+            };
+            self.apply(doc_id, left.effects);
+            if let (Some(storage_id), Some(sync)) = (&info.storage_id, &left.keep_sync_state) {
+                if let Err(err) = self.docs.save_sync_state(&doc_id, storage_id, sync) {
                     tracing::warn!(document = %doc_id, error = %err, "could not keep sync state");
                 }
             }
@@ -418,7 +254,9 @@ impl Hub {
         }
     }
 
-    /// Handles a `sync` or `request` message from `peer`.
+    /// Handles a `sync` or `request` message from `peer`: the document's
+    /// state admits and applies it; a new document is claimed and its
+    /// changes are written and flushed; only then is it answered.
     pub async fn receive_sync(
         &self,
         peer: &PeerInfo,
@@ -439,114 +277,42 @@ impl Hub {
         } else {
             Act::Sync { changes }
         };
-        match decide(state.standing_of(&peer.user_id), act) {
-            Decision::Allow => {}
-            Decision::Claim => {
-                if state.access == Access::Unknown {
-                    state.access = Access::Pending(peer.user_id.clone());
-                }
-            }
-            Decision::Wait { tell_unavailable } => {
-                state.waiters.insert(peer.key(), peer.clone());
-                self.subscribe(peer, doc_id);
-                drop(state);
-                if tell_unavailable {
-                    self.send_unavailable(peer, doc_id);
-                }
-                return Ok(());
-            }
-            Decision::RefuseChange => {
-                // None of it is applied or relayed; the reader's other
-                // documents and its updates of this one go on.
-                self.subscribe(peer, doc_id);
-                drop(state);
-                self.send_error(
-                    peer,
-                    format!(
-                        "document {doc_id} is shared with you to read: your change was not kept"
-                    ),
-                );
-                return Ok(());
-            }
-            Decision::Unavailable => {
-                drop(state);
-                self.send_unavailable(peer, doc_id);
-                return Ok(());
-            }
+        let admission = state.admit(peer, act);
+        self.apply(doc_id, admission.effects);
+        if !admission.go_on {
+            return Ok(());
         }
-        self.subscribe(peer, doc_id);
-
-        let DocState {
-            access,
-            loaded,
-            subscribers,
-            waiters,
-            ..
-        } = &mut *state;
-        // A document new to the server starts empty here.
-        let Loaded { doc, persisted, .. } = &mut **loaded.get_or_insert_with(Box::default);
-        let subscriber = subscribers
-            .entry(peer.key())
-            .or_insert_with(|| self.new_subscriber(peer, doc_id));
-        if subscriber.conn_id != peer.conn_id {
-            *subscriber = self.new_subscriber(peer, doc_id);
-        }
-        let heads_before = doc.get_heads();
-        // automerge can panic on hostile input (see `sync_payload`); a panic
-        // must cost only this message, not the connection's task.
-        let applied = catch_unwind(AssertUnwindSafe(|| {
-            doc.receive_sync_message(&mut subscriber.sync, message)
-        }));
-        if !matches!(applied, Ok(Ok(()))) {
-            if applied.is_err() || doc.get_heads() != heads_before {
-                // Part of it may be in memory and not on disk: drop the copy
-                // so nothing unwritten is ever acknowledged; the next use
-                // reloads what is stored.
-                tracing::warn!(document = %doc_id, "a sync message failed part-way; reloading the document");
-                state.forget();
-            }
-            return Err(SyncError::BadPayload);
-        }
-        let changed = doc.get_heads() != heads_before;
-        if changed {
-            if let Access::Pending(claimant) = access.clone() {
-                if !self.docs.claim(&doc_id, &claimant)? {
-                    // Claimed or deleted behind our back: refuse, keep nothing.
-                    state.forget();
-                    drop(state);
-                    self.send_unavailable(peer, doc_id);
-                    return Ok(());
-                }
-                for (key, waiter) in waiters.drain() {
-                    if waiter.user_id == claimant {
-                        subscribers.insert(key, self.new_subscriber(&waiter, doc_id));
+        let stored_sync_state = |peer: &PeerInfo| self.stored_sync_state(peer, doc_id);
+        let applied = state
+            .apply_sync(peer, message, &stored_sync_state)
+            .map_err(|_| SyncError::BadPayload)?;
+        let changed = matches!(applied, Applied::Changed { .. });
+        if let Applied::Changed { claim } = applied {
+            if let Some(claimant) = claim {
+                match self.docs.claim(&doc_id, &claimant) {
+                    Ok(true) => state.claimed(&claimant, &stored_sync_state),
+                    Ok(false) => {
+                        // Claimed or deleted behind our back: refuse, keep nothing.
+                        let effects = state.claim_refused(peer);
+                        self.apply(doc_id, effects);
+                        return Ok(());
+                    }
+                    Err(err) => {
+                        state.forget();
+                        return Err(err.into());
                     }
                 }
-                *access = Access::Owned(claimant);
             }
-            if let Err(err) = self.store_changes(doc_id, persisted, doc).await {
+            if let Err(err) = self.store_changes(doc_id, &mut state).await {
                 state.forget();
                 return Err(err.into());
             }
-        }
-        if !changed && self.flush_failed.load(Relaxed) {
+        } else if self.flush_failed.load(Relaxed) {
             self.flush().await?;
         }
-        // Answer the sender; if the document changed, bring every other
-        // subscriber up to date too. All of this happens after the flush.
-        let sender = peer.key();
-        for (key, subscriber) in subscribers.iter_mut() {
-            if !changed && *key != sender {
-                continue;
-            }
-            self.send_sync(doc_id, doc, key, subscriber);
-        }
-        // Once every device has it, a document is unloaded at once (the
-        // drafts a device uploads on coming online), unless it is busy.
-        state.drop_if_empty();
-        if !state.loaded.as_ref().is_some_and(|loaded| loaded.busy) {
-            state.unload_if_caught_up(self.elapsed_millis());
-        }
+        // Everything it changed is on disk: now it may be acknowledged.
+        let effects = state.answer(&peer.key(), changed, self.now());
+        self.apply(doc_id, effects);
         drop(state);
         self.touch(&live);
         Ok(())
@@ -564,13 +330,8 @@ impl Hub {
         else {
             return;
         };
-        {
-            let mut seen = lock(&self.ephemeral_seen);
-            let key = (peer.key(), session_id.clone());
-            if seen.get(&key).is_some_and(|last| count <= last) {
-                return;
-            }
-            seen.insert(key, *count);
+        if !lock(&self.ephemeral_seen).is_new(&peer.key(), session_id, *count) {
+            return;
         }
         let live = lock(&self.live).get(document_id).cloned();
         let state = match &live {
@@ -578,28 +339,18 @@ impl Hub {
             None => None,
         };
         let standing = match state.as_deref() {
-            Some(state) if state.access != Access::Unloaded => state.standing_of(&peer.user_id),
+            Some(state) if state.is_read() => state.standing_of(&peer.user_id),
             // Not in memory: nobody else is on it, but only a stranger is
             // told it is unavailable.
             _ => self.stored_standing(document_id, &peer.user_id),
         };
         if decide(standing, Act::Ephemeral) != Decision::Allow {
-            self.send_unavailable(peer, *document_id);
+            let to = Recipient::of(peer);
+            self.apply(*document_id, vec![Effect::Unavailable { to }]);
             return;
         }
-        let Some(state) = state else {
-            return;
-        };
-        let sender = peer.key();
-        for (key, subscriber) in &state.subscribers {
-            if *key == sender {
-                continue;
-            }
-            let mut relayed = message.clone();
-            if let Message::Ephemeral { target_id, .. } = &mut relayed {
-                target_id.clone_from(&key.peer_id);
-            }
-            self.send_to(key, subscriber.conn_id, relayed);
+        if let Some(state) = state {
+            self.apply(*document_id, state.relay(&peer.key(), &message));
         }
     }
 
@@ -619,23 +370,13 @@ impl Hub {
         else {
             return Ok(false);
         };
-        let DocState {
-            loaded,
-            subscribers,
-            ..
-        } = &mut *state;
-        let Loaded { doc, persisted, .. } =
-            loaded.as_deref_mut().expect("an owned document is loaded");
-        let mut tx = doc.transaction();
-        change(&mut tx);
-        tx.commit();
-        if let Err(err) = self.store_changes(doc_id, persisted, doc).await {
+        state.change(change);
+        if let Err(err) = self.store_changes(doc_id, &mut state).await {
             state.forget();
             return Err(err);
         }
-        for (key, subscriber) in subscribers.iter_mut() {
-            self.send_sync(doc_id, doc, key, subscriber);
-        }
+        let effects = state.sync_subscribers(None);
+        self.apply(doc_id, effects);
         drop(state);
         self.touch(&live);
         Ok(true)
@@ -658,19 +399,8 @@ impl Hub {
         };
         self.docs.delete(&doc_id, owner)?;
         self.flush().await?;
-        state.access = Access::Deleted;
-        state.loaded = None;
-        for (key, subscriber) in state.subscribers.drain() {
-            self.send_to(
-                &key,
-                subscriber.conn_id,
-                Message::DocUnavailable {
-                    sender_id: self.server_peer_id.clone(),
-                    target_id: key.peer_id.clone(),
-                    document_id: doc_id,
-                },
-            );
-        }
+        let effects = state.deleted();
+        self.apply(doc_id, effects);
         Ok(true)
     }
 
@@ -683,15 +413,13 @@ impl Hub {
         let live = self.live_doc(doc_id);
         let mut state = live.state.lock().await;
         self.ensure_loaded(doc_id, &mut state)?;
-        if !matches!(state.access, Access::Owned(_)) {
+        if !state.is_owned() {
             self.sharing
                 .remove_membership(&doc_id, &membership.user_id)?;
             self.flush().await?;
             return Ok(false);
         }
-        state
-            .members
-            .insert(membership.user_id.clone(), membership.role);
+        state.add_member(&membership.user_id, membership.role);
         Ok(true)
     }
 
@@ -710,25 +438,8 @@ impl Hub {
         }
         self.sharing.remove_membership(doc_id, user_id)?;
         self.flush().await?;
-        state.members.remove(user_id);
-        let theirs: Vec<PeerKey> = state
-            .subscribers
-            .keys()
-            .filter(|key| key.user_id == user_id)
-            .cloned()
-            .collect();
-        for key in theirs {
-            let subscriber = state.subscribers.remove(&key).expect("listed above");
-            self.send_to(
-                &key,
-                subscriber.conn_id,
-                Message::DocUnavailable {
-                    sender_id: self.server_peer_id.clone(),
-                    target_id: key.peer_id.clone(),
-                    document_id: *doc_id,
-                },
-            );
-        }
+        let effects = state.remove_member(user_id);
+        self.apply(*doc_id, effects);
         Ok(true)
     }
 
@@ -742,8 +453,7 @@ impl Hub {
     ) -> Result<Option<tokio::sync::MutexGuard<'a, DocState>>, DocStoreError> {
         let mut state = live.state.lock().await;
         self.ensure_loaded(doc_id, &mut state)?;
-        let allowed = decide(state.standing_of(user_id), act) == Decision::Allow;
-        Ok(allowed.then_some(state))
+        Ok(state.allows(user_id, act).then_some(state))
     }
 
     /// Where `user_id` stands with a document as stored, without loading it.
@@ -761,33 +471,26 @@ impl Hub {
         }
     }
 
-    /// How long a busy document (see `Loaded::busy`), or one changed by the
-    /// server, stays loaded once every subscribed device has all of it.
+    /// How long a busy document, or one changed by the server, stays loaded
+    /// once every subscribed device has all of it.
     pub fn unload_after(&self) -> Duration {
-        self.idle_timeout.min(Duration::from_secs(2))
+        self.policy.unload_after()
     }
 
     /// Unloads the contents of documents every subscriber has and nobody
     /// has used for `unload_after`, and drops documents nobody is subscribed
     /// to and nobody has used for the idle timeout.
     pub fn release_idle(&self) {
-        let now = self.elapsed_millis();
-        let unload_after = self.unload_after().as_millis() as u64;
-        let idle_timeout = self.idle_timeout.as_millis() as u64;
+        let now = self.now();
         lock(&self.live).retain(|_, live| {
             // Someone holds a reference: in use right now.
             if Arc::strong_count(live) > 1 {
                 return true;
             }
-            let idle = now.saturating_sub(live.last_used.load(Relaxed));
-            if idle < unload_after {
-                return true;
-            }
             let Ok(mut state) = live.state.try_lock() else {
                 return true;
             };
-            state.unload_if_caught_up(now);
-            idle < idle_timeout || !state.subscribers.is_empty() || !state.waiters.is_empty()
+            state.release(live.last_used.load(Relaxed), now)
         });
     }
 
@@ -807,10 +510,11 @@ impl Hub {
     async fn store_changes(
         &self,
         doc_id: DocumentId,
-        persisted: &mut Persisted,
-        doc: &Automerge,
+        state: &mut DocState,
     ) -> Result<(), DocStoreError> {
-        self.docs.append(&doc_id, persisted, doc)?;
+        if let Some((doc, persisted)) = state.contents_mut() {
+            self.docs.append(&doc_id, persisted, doc)?;
+        }
         self.flush().await
     }
 
@@ -828,14 +532,7 @@ impl Hub {
             .entry(doc_id)
             .or_insert_with(|| {
                 Arc::new(LiveDoc {
-                    state: tokio::sync::Mutex::new(DocState {
-                        access: Access::Unloaded,
-                        members: HashMap::new(),
-                        loaded: None,
-                        unloaded_at: None,
-                        subscribers: HashMap::new(),
-                        waiters: HashMap::new(),
-                    }),
+                    state: tokio::sync::Mutex::new(DocState::new(doc_id, self.policy)),
                     last_used: AtomicU64::new(0),
                 })
             })
@@ -847,13 +544,13 @@ impl Hub {
     /// Reads who owns the document, if not known yet, and the contents of
     /// an owned one that is not loaded.
     fn ensure_loaded(&self, doc_id: DocumentId, state: &mut DocState) -> Result<(), DocStoreError> {
-        if state.access == Access::Unloaded {
-            state.access = match self.docs.record(&doc_id)? {
+        if !state.is_read() {
+            let access = match self.docs.record(&doc_id)? {
                 DocRecord::Unknown => Access::Unknown,
                 DocRecord::Deleted { .. } => Access::Deleted,
                 DocRecord::Owned { owner } => Access::Owned(owner),
             };
-            state.members = match state.access {
+            let members = match access {
                 Access::Owned(_) => self
                     .sharing
                     .members(&doc_id)
@@ -866,32 +563,21 @@ impl Hub {
                     .collect(),
                 _ => HashMap::new(),
             };
+            state.read(access, members);
         }
-        if matches!(state.access, Access::Owned(_)) && state.loaded.is_none() {
+        if state.needs_contents() {
             let (doc, persisted) = self.docs.load(&doc_id)?;
-            let unload_after = self.unload_after().as_millis() as u64;
-            let busy = state
-                .unloaded_at
-                .is_some_and(|at| self.elapsed_millis().saturating_sub(at) < unload_after);
-            state.loaded = Some(Box::new(Loaded {
-                doc,
-                persisted,
-                busy,
-            }));
+            state.contents_read(doc, persisted, self.now());
         }
         Ok(())
     }
 
-    fn new_subscriber(&self, peer: &PeerInfo, doc_id: DocumentId) -> Subscriber {
-        let sync = peer
-            .storage_id
+    /// The sync state kept for a storage peer, or a fresh one.
+    fn stored_sync_state(&self, peer: &PeerInfo, doc_id: DocumentId) -> sync::State {
+        peer.storage_id
             .as_deref()
             .and_then(|storage_id| self.docs.load_sync_state(&doc_id, storage_id))
-            .unwrap_or_default();
-        Subscriber {
-            conn_id: peer.conn_id,
-            sync,
-        }
+            .unwrap_or_default()
     }
 
     fn subscribe(&self, peer: &PeerInfo, doc_id: DocumentId) {
@@ -902,79 +588,61 @@ impl Hub {
         }
     }
 
-    /// Sends the peer whatever the sync protocol says it needs next, if anything.
-    fn send_sync(
-        &self,
-        doc_id: DocumentId,
-        doc: &Automerge,
-        peer: &PeerKey,
-        subscriber: &mut Subscriber,
-    ) {
-        // The sync state holds what the peer said it has; if automerge
-        // panics on it, start this peer's sync afresh instead.
-        let generated = catch_unwind(AssertUnwindSafe(|| {
-            doc.generate_sync_message(&mut subscriber.sync)
-        }));
-        let generated = generated.unwrap_or_else(|_| {
-            tracing::warn!(document = %doc_id, "could not answer a peer's sync state; starting afresh");
-            subscriber.sync = sync::State::new();
-            None
-        });
-        if let Some(message) = generated {
-            self.send_to(
-                peer,
-                subscriber.conn_id,
-                Message::Sync {
-                    sender_id: self.server_peer_id.clone(),
-                    target_id: peer.peer_id.clone(),
-                    document_id: doc_id,
-                    data: message.encode(),
-                },
-            );
+    /// Carries out what a document's state asked for, as messages from
+    /// this server about `doc_id`.
+    fn apply(&self, doc_id: DocumentId, effects: Vec<Effect>) {
+        for effect in effects {
+            let (to, message) = match effect {
+                Effect::Subscribe(peer) => {
+                    self.subscribe(&peer, doc_id);
+                    continue;
+                }
+                Effect::Sync { to, data } => {
+                    let message = Message::Sync {
+                        sender_id: self.server_peer_id.clone(),
+                        target_id: to.peer.peer_id.clone(),
+                        document_id: doc_id,
+                        data,
+                    };
+                    (to, message)
+                }
+                Effect::Unavailable { to } => {
+                    let message = Message::DocUnavailable {
+                        sender_id: self.server_peer_id.clone(),
+                        target_id: to.peer.peer_id.clone(),
+                        document_id: doc_id,
+                    };
+                    (to, message)
+                }
+                Effect::Error { to, message } => {
+                    let message = Message::Error {
+                        sender_id: self.server_peer_id.clone(),
+                        target_id: to.peer.peer_id.clone(),
+                        message,
+                    };
+                    (to, message)
+                }
+                Effect::Relay { to, message } => (to, message),
+            };
+            self.send_to(&to, message);
         }
     }
 
-    /// Tells the peer, in a protocol `error` message, why something it
-    /// sent was refused; the connection stays open.
-    fn send_error(&self, peer: &PeerInfo, message: String) {
-        self.send_to(
-            &peer.key(),
-            peer.conn_id,
-            Message::Error {
-                sender_id: self.server_peer_id.clone(),
-                target_id: peer.peer_id.clone(),
-                message,
-            },
-        );
-    }
-
-    fn send_unavailable(&self, peer: &PeerInfo, doc_id: DocumentId) {
-        self.send_to(
-            &peer.key(),
-            peer.conn_id,
-            Message::DocUnavailable {
-                sender_id: self.server_peer_id.clone(),
-                target_id: peer.peer_id.clone(),
-                document_id: doc_id,
-            },
-        );
-    }
-
-    /// Queues `message` for the given connection of `peer`, if it is still
-    /// the one registered under that ID.
-    fn send_to(&self, peer: &PeerKey, conn_id: u64, message: Message) {
-        if let Some(entry) = lock(&self.peers).get(peer) {
-            if entry.info.conn_id == conn_id {
+    /// Queues `message` for its recipient's connection, if it is still the
+    /// one registered under that peer's key.
+    fn send_to(&self, to: &Recipient, message: Message) {
+        if let Some(entry) = lock(&self.peers).get(&to.peer) {
+            if entry.info.conn_id == to.conn_id {
                 let _ = entry.tx.send(Outbound::Send(message));
             }
         }
     }
 
     fn touch(&self, live: &LiveDoc) {
-        live.last_used.store(self.elapsed_millis(), Relaxed);
+        live.last_used.store(self.now(), Relaxed);
     }
 
-    fn elapsed_millis(&self) -> u64 {
+    fn now(&self) -> u64 {
         self.clock.elapsed_millis()
     }
 }
@@ -984,7 +652,9 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::store::{Batch, KeyValue, MemoryStore, StoreError, StoreResult};
+    use automerge::sync::SyncDoc;
     use automerge::transaction::Transactable;
+    use automerge::Automerge;
     use automerge::ReadDoc;
     use std::future::Future;
     use std::pin::Pin;
@@ -1184,37 +854,6 @@ mod tests {
             ..peer("phone", 3)
         };
         assert!(hub.register_peer(twin, tx).await.is_err());
-    }
-
-    #[tokio::test]
-    async fn a_panic_in_automerge_costs_only_that_peers_sync_state() {
-        let (hub, phone, mut inbox) =
-            hub_with_phone(Arc::new(MemoryStore::new()), Duration::from_secs(60)).await;
-        let mut doc = Automerge::new();
-        let mut tx = doc.transaction();
-        tx.put(automerge::ROOT, "title", "notes").unwrap();
-        tx.commit();
-        // What a peer's bloom filter of one entry and no bits leaves in its
-        // sync state, had it got past `sync_payload`: automerge divides by
-        // zero answering it.
-        let mut subscriber = Subscriber {
-            conn_id: 1,
-            sync: sync::State::new(),
-        };
-        subscriber.sync.their_heads = Some(Vec::new());
-        subscriber.sync.their_need = Some(Vec::new());
-        subscriber.sync.their_have = Some(vec![sync::Have {
-            last_sync: Vec::new(),
-            bloom: sync::BloomFilter::try_from(&[1u8, 0, 7][..]).unwrap(),
-        }]);
-        let doc_id = DocumentId::from_bytes([9; 16]);
-        hub.send_sync(doc_id, &doc, &phone.key(), &mut subscriber);
-        assert!(subscriber.sync.their_have.is_none(), "started afresh");
-        assert!(inbox.try_recv().is_err(), "nothing sent");
-        // The next answer is an ordinary one.
-        hub.send_sync(doc_id, &doc, &phone.key(), &mut subscriber);
-        let offer = sync::Message::decode(&sync_data(inbox.try_recv().unwrap())).unwrap();
-        assert_eq!(offer.heads, doc.get_heads());
     }
 
     #[tokio::test]
