@@ -7,9 +7,9 @@
 //!
 //! The hub drives a sync message through it in steps, doing the I/O in
 //! between: [`DocState::admit`], [`DocState::apply_sync`], then (when it
-//! changed the document) the claim of a new document and the write and
-//! flush of its changes, and only then [`DocState::answer`]: nothing that
-//! acknowledges a change is made before the change is on disk.
+//! changed the document) the claim of a new document and the write of the
+//! chunks it returns and a flush, and only then [`DocState::answer`]:
+//! nothing that acknowledges a change is made before the change is on disk.
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -23,7 +23,7 @@ use fieldbook_shared::DocumentId;
 
 use crate::sharing::Role;
 use crate::sync::access::{decide, Act, Decision, Standing};
-use crate::sync::doc_store::Persisted;
+use crate::sync::doc_store::{ChunkWrite, Persisted};
 use crate::sync::peer::{PeerInfo, PeerKey};
 
 /// Who owns the document, as far as the hub knows.
@@ -82,14 +82,17 @@ pub struct Admission {
 }
 
 /// What applying a sync message leaves for the hub to do before it answers.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Applied {
     /// Nothing new: answer the sender (once a failed flush has succeeded).
     Unchanged,
     /// New changes: record `claim` as the owner of this document new here
-    /// (see [`DocState::claimed`]), write the changes and flush, then
-    /// answer every subscriber.
-    Changed { claim: Option<String> },
+    /// (see [`DocState::claimed`]), store `write` (then
+    /// [`DocState::written`]) and flush, then answer every subscriber.
+    Changed {
+        claim: Option<String>,
+        write: Option<ChunkWrite>,
+    },
 }
 
 /// The sync message could not be applied; the document is as stored.
@@ -216,11 +219,17 @@ impl DocState {
         }));
     }
 
-    /// The loaded contents and what of them is on disk, for writing what
-    /// is not.
-    pub fn contents_mut(&mut self) -> Option<(&Automerge, &mut Persisted)> {
-        let loaded = self.loaded.as_deref_mut()?;
-        Some((&loaded.doc, &mut loaded.persisted))
+    /// What to store so that every change in memory is on disk.
+    fn next_write(&self) -> Option<ChunkWrite> {
+        let loaded = self.loaded.as_deref()?;
+        loaded.persisted.next_write(&self.doc_id, &loaded.doc)
+    }
+
+    /// `write` is stored (not yet flushed).
+    pub fn written(&mut self, write: ChunkWrite) {
+        if let Some(loaded) = self.loaded.as_deref_mut() {
+            loaded.persisted.written(write);
+        }
     }
 
     /// Where `user_id` stands with this document, for [`decide`]. One not
@@ -340,7 +349,10 @@ impl DocState {
             Access::Pending(claimant) => Some(claimant.clone()),
             _ => None,
         };
-        Ok(Applied::Changed { claim })
+        Ok(Applied::Changed {
+            claim,
+            write: self.next_write(),
+        })
     }
 
     /// The store recorded `owner` as the owner of this new document: their
@@ -382,8 +394,9 @@ impl DocState {
     }
 
     /// A change the server makes itself (for the owner, who was checked);
-    /// the hub writes and flushes it, then sends [`DocState::sync_subscribers`].
-    pub fn change(&mut self, change: impl FnOnce(&mut Transaction<'_>)) {
+    /// the hub stores the write returned and flushes, then sends
+    /// [`DocState::sync_subscribers`].
+    pub fn change(&mut self, change: impl FnOnce(&mut Transaction<'_>)) -> Option<ChunkWrite> {
         let loaded = self
             .loaded
             .as_deref_mut()
@@ -391,6 +404,7 @@ impl DocState {
         let mut tx = loaded.doc.transaction();
         change(&mut tx);
         tx.commit();
+        self.next_write()
     }
 
     /// Whatever the sync protocol says each subscriber (or only `only`)
@@ -675,14 +689,15 @@ mod tests {
             return effects;
         }
         let applied = state.apply_sync(from, message, &fresh).unwrap();
-        let changed = applied != Applied::Unchanged;
-        if let Applied::Changed { claim } = applied {
+        let changed = matches!(applied, Applied::Changed { .. });
+        if let Applied::Changed { claim, write } = applied {
             if let Some(owner) = claim {
                 assert!(store.claim(&doc(), &owner).unwrap());
                 state.claimed(&owner, &fresh);
             }
-            let (contents, persisted) = state.contents_mut().unwrap();
-            store.append(&doc(), persisted, contents).unwrap();
+            let write = write.expect("a change to write");
+            store.write(&write).unwrap();
+            state.written(write);
         }
         effects.extend(state.answer(&from.key(), changed, now));
         effects

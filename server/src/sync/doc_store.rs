@@ -56,6 +56,78 @@ impl Persisted {
     pub fn holds(&self, heads: &[ChangeHash]) -> bool {
         self.saved_heads == heads
     }
+
+    /// What to write so that `automerge`'s changes are all on disk: one
+    /// incremental chunk, or, once the chunks would outgrow the snapshot,
+    /// one snapshot replacing them all. `None` if all is written.
+    pub fn next_write(&self, doc: &DocumentId, automerge: &Automerge) -> Option<ChunkWrite> {
+        let heads = automerge.get_heads();
+        if heads == self.saved_heads {
+            return None;
+        }
+        let chunk = automerge.save_after(&self.saved_heads);
+        if self.incremental_bytes + chunk.len() > self.snapshot_bytes {
+            let snapshot = automerge.save();
+            let key = keys::doc_chunk(doc, ChunkKind::Snapshot, &content_hash(&snapshot));
+            let replaces = self
+                .chunk_keys
+                .iter()
+                .filter(|old| **old != key)
+                .cloned()
+                .collect();
+            let after = Persisted {
+                saved_heads: heads,
+                chunk_keys: vec![key.clone()],
+                snapshot_bytes: snapshot.len(),
+                incremental_bytes: 0,
+            };
+            return Some(ChunkWrite::Snapshot {
+                key,
+                bytes: snapshot,
+                replaces,
+                after,
+            });
+        }
+        let key = keys::doc_chunk(doc, ChunkKind::Incremental, &content_hash(&chunk));
+        let mut chunk_keys = self.chunk_keys.clone();
+        chunk_keys.push(key.clone());
+        let after = Persisted {
+            saved_heads: heads,
+            chunk_keys,
+            snapshot_bytes: self.snapshot_bytes,
+            incremental_bytes: self.incremental_bytes + chunk.len(),
+        };
+        Some(ChunkWrite::Incremental {
+            key,
+            bytes: chunk,
+            after,
+        })
+    }
+
+    /// `write` (made by [`Persisted::next_write`]) is stored.
+    pub fn written(&mut self, write: ChunkWrite) {
+        *self = match write {
+            ChunkWrite::Incremental { after, .. } | ChunkWrite::Snapshot { after, .. } => after,
+        };
+    }
+}
+
+/// A document's changes as the chunks to store ([`Persisted::next_write`]).
+#[derive(Debug)]
+pub enum ChunkWrite {
+    Incremental {
+        key: String,
+        bytes: Vec<u8>,
+        /// What is on disk once it is written.
+        after: Persisted,
+    },
+    Snapshot {
+        key: String,
+        bytes: Vec<u8>,
+        /// The chunks it holds, deleted with its writing.
+        replaces: Vec<String>,
+        after: Persisted,
+    },
 }
 
 #[derive(Clone)]
@@ -119,55 +191,41 @@ impl DocStore {
         Ok(true)
     }
 
-    /// Writes the changes made since the last save as a new chunk, and
-    /// compacts into one snapshot once the chunks outgrow the snapshot.
-    /// The caller flushes before acknowledging anything.
+    /// Writes the changes made since the last save (see
+    /// [`Persisted::next_write`]). The caller flushes before acknowledging
+    /// anything.
     pub fn append(
         &self,
         doc: &DocumentId,
         persisted: &mut Persisted,
         automerge: &Automerge,
     ) -> Result<(), DocStoreError> {
-        let heads = automerge.get_heads();
-        if heads == persisted.saved_heads {
-            return Ok(());
+        if let Some(write) = persisted.next_write(doc, automerge) {
+            self.write(&write)?;
+            persisted.written(write);
         }
-        let chunk = automerge.save_after(&persisted.saved_heads);
-        if persisted.incremental_bytes + chunk.len() > persisted.snapshot_bytes {
-            return self.compact(doc, persisted, automerge);
-        }
-        let key = keys::doc_chunk(doc, ChunkKind::Incremental, &content_hash(&chunk));
-        self.store.put(key.as_bytes(), &chunk)?;
-        persisted.incremental_bytes += chunk.len();
-        persisted.chunk_keys.push(key);
-        persisted.saved_heads = heads;
         Ok(())
     }
 
-    /// Replaces every chunk of `doc` with one snapshot, atomically, so a
-    /// crash leaves either the old chunks or the new snapshot.
-    fn compact(
-        &self,
-        doc: &DocumentId,
-        persisted: &mut Persisted,
-        automerge: &Automerge,
-    ) -> Result<(), DocStoreError> {
-        let snapshot = automerge.save();
-        let key = keys::doc_chunk(doc, ChunkKind::Snapshot, &content_hash(&snapshot));
-        let mut batch = Batch::default();
-        for old in persisted.chunk_keys.drain(..) {
-            if old != key {
-                batch.delete(old);
+    /// Stores the chunks of `write`; a snapshot replaces the chunks it
+    /// holds atomically, so a crash leaves either them or it.
+    pub fn write(&self, write: &ChunkWrite) -> Result<(), DocStoreError> {
+        match write {
+            ChunkWrite::Incremental { key, bytes, .. } => self.store.put(key.as_bytes(), bytes)?,
+            ChunkWrite::Snapshot {
+                key,
+                bytes,
+                replaces,
+                ..
+            } => {
+                let mut batch = Batch::default();
+                for old in replaces {
+                    batch.delete(old.clone());
+                }
+                batch.put(key.clone(), bytes.clone());
+                self.store.apply(batch)?;
             }
         }
-        batch.put(key.clone(), snapshot.clone());
-        self.store.apply(batch)?;
-        *persisted = Persisted {
-            saved_heads: automerge.get_heads(),
-            chunk_keys: vec![key],
-            snapshot_bytes: snapshot.len(),
-            incremental_bytes: 0,
-        };
         Ok(())
     }
 
@@ -279,6 +337,27 @@ mod tests {
             DocRecord::Owned {
                 owner: "user-a".into()
             }
+        );
+    }
+
+    #[test]
+    fn a_write_is_planned_without_the_store_and_only_for_what_is_not_on_disk() {
+        let id = doc_id(3);
+        let mut doc = Automerge::new();
+        let mut persisted = Persisted::default();
+        assert!(persisted.next_write(&id, &doc).is_none(), "nothing yet");
+        edit(&mut doc, "title", "first");
+        // The first write outgrows the empty snapshot: it is one.
+        let first = persisted.next_write(&id, &doc).unwrap();
+        assert!(matches!(first, ChunkWrite::Snapshot { ref replaces, .. } if replaces.is_empty()));
+        persisted.written(first);
+        assert!(persisted.holds(&doc.get_heads()));
+        assert!(persisted.next_write(&id, &doc).is_none(), "all written");
+        edit(&mut doc, "title", "second");
+        let second = persisted.next_write(&id, &doc).unwrap();
+        assert!(
+            matches!(second, ChunkWrite::Incremental { .. }),
+            "{second:?}"
         );
     }
 

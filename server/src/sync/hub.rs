@@ -32,7 +32,7 @@ use crate::sharing::{Membership, Sharing, SharingError};
 use crate::store::Store;
 use crate::sync::access::{decide, Act, Decision, Standing};
 use crate::sync::doc_state::{Access, Applied, DocState, Effect, Recipient, UnloadPolicy};
-use crate::sync::doc_store::{DocRecord, DocStore, DocStoreError};
+use crate::sync::doc_store::{ChunkWrite, DocRecord, DocStore, DocStoreError};
 use crate::sync::ephemeral::EphemeralSeen;
 use crate::sync::group_flush::GroupFlush;
 pub use crate::sync::peer::{PeerInfo, PeerKey};
@@ -287,7 +287,7 @@ impl Hub {
             .apply_sync(peer, message, &stored_sync_state)
             .map_err(|_| SyncError::BadPayload)?;
         let changed = matches!(applied, Applied::Changed { .. });
-        if let Applied::Changed { claim } = applied {
+        if let Applied::Changed { claim, write } = applied {
             if let Some(claimant) = claim {
                 match self.docs.claim(&doc_id, &claimant) {
                     Ok(true) => state.claimed(&claimant, &stored_sync_state),
@@ -303,7 +303,7 @@ impl Hub {
                     }
                 }
             }
-            if let Err(err) = self.store_changes(doc_id, &mut state).await {
+            if let Err(err) = self.store_changes(&mut state, write).await {
                 state.forget();
                 return Err(err.into());
             }
@@ -370,8 +370,8 @@ impl Hub {
         else {
             return Ok(false);
         };
-        state.change(change);
-        if let Err(err) = self.store_changes(doc_id, &mut state).await {
+        let write = state.change(change);
+        if let Err(err) = self.store_changes(&mut state, write).await {
             state.forget();
             return Err(err);
         }
@@ -506,14 +506,15 @@ impl Hub {
         self.flush().await
     }
 
-    /// Writes the document's new changes and waits until they are on disk.
+    /// Stores the document's new chunks and waits until they are on disk.
     async fn store_changes(
         &self,
-        doc_id: DocumentId,
         state: &mut DocState,
+        write: Option<ChunkWrite>,
     ) -> Result<(), DocStoreError> {
-        if let Some((doc, persisted)) = state.contents_mut() {
-            self.docs.append(&doc_id, persisted, doc)?;
+        if let Some(write) = write {
+            self.docs.write(&write)?;
+            state.written(write);
         }
         self.flush().await
     }
