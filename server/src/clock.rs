@@ -1,6 +1,7 @@
-//! Time, from one place: wall-clock helpers, so every timestamp the server
-//! writes has one format, and the monotonic [`Clock`] the hub's time-based
-//! decisions read, so tests can move it by hand instead of sleeping.
+//! Time, from one place: the wall-clock helpers (every reading of the wall
+//! clock is here, so every timestamp the server writes has one format), and
+//! the monotonic [`Clock`] the hub's time-based decisions read, so tests can
+//! move it by hand instead of sleeping.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -14,6 +15,30 @@ pub fn now_rfc3339() -> String {
 pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Seconds since the Unix epoch, as upload records keep their times.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}
+
+/// `millis` since the epoch as RFC 3339, like [`now_rfc3339`].
+pub fn rfc3339_of_millis(millis: i64) -> String {
+    let at = UNIX_EPOCH + Duration::from_millis(millis.max(0) as u64);
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+/// An RFC 3339 time as milliseconds since the epoch (0 if unreadable, which
+/// counts as long ago).
+pub fn millis_of_rfc3339(time: &str) -> i64 {
+    humantime::parse_rfc3339(time)
+        .ok()
+        .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
         .map(|elapsed| elapsed.as_millis() as i64)
         .unwrap_or(0)
 }

@@ -191,7 +191,8 @@ impl Accounts {
         let Some(timeout) = self.session_idle_timeout else {
             return false;
         };
-        let idle_millis = crate::clock::now_millis() - millis_since_epoch(&device.last_seen_at);
+        let idle_millis =
+            crate::clock::now_millis() - crate::clock::millis_of_rfc3339(&device.last_seen_at);
         idle_millis > timeout.as_millis() as i64
     }
 
@@ -211,7 +212,7 @@ impl Accounts {
     /// losing it in a crash only makes the time a little older).
     fn touch(&self, device: &mut Device) -> Result<(), AccountError> {
         let now = crate::clock::now_millis();
-        if now - millis_since_epoch(&device.last_seen_at) > 60_000 {
+        if now - crate::clock::millis_of_rfc3339(&device.last_seen_at) > 60_000 {
             device.last_seen_at = crate::clock::now_rfc3339();
             self.put_json(&keys::device(&device.id), device)?;
         }
@@ -273,16 +274,6 @@ impl Accounts {
         self.store.put(key.as_bytes(), &to_json(value))?;
         Ok(())
     }
-}
-
-/// An RFC 3339 time as milliseconds since the epoch (0 if unreadable, which
-/// counts as long ago).
-fn millis_since_epoch(time: &str) -> i64 {
-    humantime::parse_rfc3339(time)
-        .ok()
-        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {

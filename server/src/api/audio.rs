@@ -96,7 +96,7 @@ pub async fn declare(
         error: None,
         transcript: None,
         transcript_written: false,
-        created_at: crate::audio::worker::now_secs(),
+        created_at: crate::clock::now_secs(),
         done_at: None,
     };
     let size = record.size;

@@ -97,7 +97,7 @@ pub async fn declare(
         size: request.size,
         sha256,
         received: 0,
-        created_at: crate::audio::worker::now_secs(),
+        created_at: crate::clock::now_secs(),
     };
     let size = record.size;
     let (stored, created) = evidence

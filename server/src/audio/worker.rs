@@ -25,6 +25,7 @@ use tokio::task::JoinSet;
 
 use super::record::{AudioRecord, AudioState};
 use super::AudioStore;
+use crate::clock::now_secs;
 use crate::speech::{self, Model, SpeechError};
 use crate::sync::hub::Hub;
 use crate::uploads::UploadStoreError;
@@ -391,13 +392,6 @@ fn read_string(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<String> {
         (Value::Object(ObjType::Text), id) => doc.text(&id).ok(),
         _ => None,
     }
-}
-
-pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

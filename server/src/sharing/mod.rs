@@ -15,13 +15,14 @@ pub mod keys;
 pub mod shared_list;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use base64::Engine;
 use fieldbook_shared::DocumentId;
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::hash_token;
+use crate::clock::{now_millis, rfc3339_of_millis};
 use crate::store::{Batch, Store, StoreError};
 
 /// How long an invitation can be accepted, unless configured otherwise.
@@ -222,8 +223,8 @@ impl Sharing {
             grants: dedup(new.grants),
             created_by: new.created_by.to_owned(),
             owner_display_name,
-            created_at: rfc3339(now),
-            expires_at: rfc3339(expires_at_millis),
+            created_at: rfc3339_of_millis(now),
+            expires_at: rfc3339_of_millis(expires_at_millis),
             expires_at_millis,
             state: InvitationState::Open,
             used_by: None,
@@ -321,7 +322,7 @@ impl Sharing {
         if invitation.created_by == member.user_id {
             return Err(SharingError::OwnInvitation);
         }
-        let since = rfc3339(now);
+        let since = rfc3339_of_millis(now);
         let mut memberships = Vec::new();
         for grant in &invitation.grants {
             if !still_owned(&grant.document_id, &invitation.created_by)? {
@@ -501,15 +502,6 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).expect("the operating system provides randomness");
     bytes
-}
-
-fn now_millis() -> i64 {
-    crate::clock::now_millis()
-}
-
-fn rfc3339(millis: i64) -> String {
-    let at: SystemTime = UNIX_EPOCH + Duration::from_millis(millis.max(0) as u64);
-    humantime::format_rfc3339_millis(at).to_string()
 }
 
 #[cfg(test)]
