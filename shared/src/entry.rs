@@ -26,6 +26,12 @@ pub mod keys {
     pub const ENTRIES: &str = "entries";
     pub const ADDED_AT: &str = "addedAt";
     pub const SETTINGS: &str = "settings";
+    /// The root document's map of documents shared with its user, by
+    /// document ID, to [`super::SharedWithMe`].
+    pub const SHARED: &str = "shared";
+    pub const ROLE: &str = "role";
+    pub const OWNER_DISPLAY_NAME: &str = "ownerDisplayName";
+    pub const SINCE: &str = "since";
     pub const STATUS: &str = "status";
     pub const TITLE: &str = "title";
     pub const LEARNING: &str = "learning";
@@ -220,10 +226,18 @@ mod tests {
             keys::SCHEMA_VERSION,
             keys::ENTRIES,
             keys::SETTINGS,
+            keys::SHARED,
         ] {
             assert!(holds(&root, key), "{key} is not a root key");
         }
         assert!(holds(listed, keys::ADDED_AT));
+        let shared = root["shared"].as_object().unwrap().values().next().unwrap();
+        for key in [keys::ROLE, keys::OWNER_DISPLAY_NAME, keys::SINCE] {
+            assert!(
+                holds(shared, key),
+                "{key} is not a key of a shared document"
+            );
+        }
         let note = &entry["notes"][0];
         for key in [
             keys::ID,

@@ -12,6 +12,7 @@ use std::time::Duration;
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ROOT};
 use base64::Engine;
+use fieldbook_shared::entry::{ROOT_SCHEMA_VERSION, ROOT_TYPE};
 use fieldbook_shared::DocumentId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -282,15 +283,16 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// A user's root document: the list of their entries and their settings.
 fn new_root_document() -> Automerge {
+    use fieldbook_shared::entry::keys;
     let mut doc = Automerge::new();
     let mut tx = doc.transaction();
-    tx.put(ROOT, "type", "fieldbook/root")
+    tx.put(ROOT, keys::TYPE, ROOT_TYPE)
         .expect("root map accepts keys");
-    tx.put(ROOT, "schemaVersion", 1_i64)
+    tx.put(ROOT, keys::SCHEMA_VERSION, i64::from(ROOT_SCHEMA_VERSION))
         .expect("root map accepts keys");
-    tx.put_object(ROOT, "entries", ObjType::Map)
+    tx.put_object(ROOT, keys::ENTRIES, ObjType::Map)
         .expect("root map accepts keys");
-    tx.put_object(ROOT, "settings", ObjType::Map)
+    tx.put_object(ROOT, keys::SETTINGS, ObjType::Map)
         .expect("root map accepts keys");
     tx.commit();
     doc

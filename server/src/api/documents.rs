@@ -7,6 +7,7 @@ use automerge::transaction::Transactable;
 use automerge::{ReadDoc, ROOT};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use fieldbook_shared::entry::keys;
 use fieldbook_shared::DocumentId;
 
 use super::session::CurrentDevice;
@@ -40,7 +41,7 @@ pub async fn delete(
     state
         .hub
         .change_document(root, &current.user.id, |tx| {
-            if let Ok(Some((_, entries))) = tx.get(ROOT, "entries") {
+            if let Ok(Some((_, entries))) = tx.get(ROOT, keys::ENTRIES) {
                 // Absent when another device already removed it: fine.
                 let _ = tx.delete(&entries, key.as_str());
             }

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use automerge::transaction::{Transactable, Transaction};
 use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use fieldbook_shared::entry::keys;
 use fieldbook_shared::DocumentId;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
@@ -363,18 +364,18 @@ fn capitalise(text: &str) -> String {
 /// Sets `transcript` on the note whose `id` is `note_id`; false if there is
 /// no such note.
 fn put_transcript(tx: &mut Transaction<'_>, note_id: &str, text: &str) -> bool {
-    let Ok(Some((Value::Object(ObjType::List), notes))) = tx.get(ROOT, "notes") else {
+    let Ok(Some((Value::Object(ObjType::List), notes))) = tx.get(ROOT, keys::NOTES) else {
         return false;
     };
     for index in 0..tx.length(&notes) {
         let Ok(Some((Value::Object(ObjType::Map), note))) = tx.get(&notes, index) else {
             continue;
         };
-        if read_string(tx, &note, "id").as_deref() != Some(note_id) {
+        if read_string(tx, &note, keys::ID).as_deref() != Some(note_id) {
             continue;
         }
         // Text, as the PWA writes strings, so later edits merge by character.
-        let Ok(transcript) = tx.put_object(&note, "transcript", ObjType::Text) else {
+        let Ok(transcript) = tx.put_object(&note, keys::TRANSCRIPT, ObjType::Text) else {
             return false;
         };
         return tx.splice_text(&transcript, 0, 0, text).is_ok();

@@ -5,6 +5,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, ROOT};
+use fieldbook_shared::entry::keys;
 use fieldbook_shared::DocumentId;
 
 use super::{Membership, SharingError};
@@ -25,10 +26,10 @@ pub async fn record(
     };
     let key = doc.to_string();
     hub.change_document(user.root_doc, user_id, |tx| {
-        let shared = match tx.get(ROOT, "shared") {
+        let shared = match tx.get(ROOT, keys::SHARED) {
             Ok(Some((_, shared))) => shared,
             _ if membership.is_none() => return,
-            _ => match tx.put_object(ROOT, "shared", ObjType::Map) {
+            _ => match tx.put_object(ROOT, keys::SHARED, ObjType::Map) {
                 Ok(shared) => shared,
                 Err(_) => return,
             },
@@ -39,13 +40,13 @@ pub async fn record(
             return;
         };
         if let Ok(entry) = tx.put_object(&shared, key.as_str(), ObjType::Map) {
-            let _ = tx.put(&entry, "role", membership.role.as_str());
+            let _ = tx.put(&entry, keys::ROLE, membership.role.as_str());
             let _ = tx.put(
                 &entry,
-                "ownerDisplayName",
+                keys::OWNER_DISPLAY_NAME,
                 membership.owner_display_name.as_str(),
             );
-            let _ = tx.put(&entry, "since", membership.since.as_str());
+            let _ = tx.put(&entry, keys::SINCE, membership.since.as_str());
         }
     })
     .await?;
