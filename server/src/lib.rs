@@ -18,6 +18,7 @@ pub mod sharing;
 pub mod speech;
 pub mod store;
 pub mod sync;
+pub mod tokens;
 pub mod uploads;
 
 use std::future::Future;
@@ -114,6 +115,15 @@ pub fn build(config: Config) -> Result<App, ServerError> {
 impl App {
     pub fn router(&self) -> axum::Router {
         api::router(self.state.clone())
+    }
+
+    /// The admin operations' view of this server.
+    fn admin_context(&self) -> admin::Context {
+        admin::Context {
+            store: self.gate.clone(),
+            hub: self.state.hub.clone(),
+            accounts: self.state.accounts.clone(),
+        }
     }
 
     /// Serves on `listener` until `shutdown` resolves, then closes sync

@@ -11,15 +11,14 @@ use std::time::Duration;
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ROOT};
-use base64::Engine;
 use fieldbook_shared::entry::{ROOT_SCHEMA_VERSION, ROOT_TYPE};
 use fieldbook_shared::DocumentId;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::store::keys;
 use crate::store::{Batch, Store, StoreError};
 use crate::sync::doc_store::{DocStore, DocStoreError};
+use crate::tokens::{hash_token, new_id, new_token, random_bytes};
 use passwords::HashError;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
@@ -101,7 +100,7 @@ impl Accounts {
         check_password(password, &email)?;
         let password_hash = passwords::hash(password.to_owned()).await?;
         let user = User {
-            id: random_id(),
+            id: new_id(),
             email: email.clone(),
             password_hash,
             root_doc: DocumentId::from_bytes(random_bytes()),
@@ -148,11 +147,11 @@ impl Accounts {
             (Some(user), true) => user,
             _ => return Err(AccountError::BadCredentials),
         };
-        let token = random_token();
+        let token = new_token();
         let token_hash = hash_token(&token);
         let now = crate::clock::now_rfc3339();
         let device = Device {
-            id: random_id(),
+            id: new_id(),
             user_id: user.id.clone(),
             name: clean_device_name(device_name),
             created_at: now.clone(),
@@ -385,24 +384,6 @@ fn clean_device_name(name: Option<&str>) -> String {
     } else {
         name.to_owned()
     }
-}
-
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
-    bytes
-}
-
-fn random_id() -> String {
-    hex::encode(random_bytes::<16>())
-}
-
-fn random_token() -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
 #[cfg(test)]

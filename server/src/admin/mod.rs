@@ -19,10 +19,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::accounts::{AccountError, Accounts};
-use crate::store::{Gated, Store, StoreError};
-use crate::sync::doc_store::DocStoreError;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::{Gated, SledStore, Store, StoreError};
+use crate::sync::doc_store::{DocStore, DocStoreError};
 use crate::sync::hub::Hub;
-use crate::{Config, ServerError, StorageKind};
+
+/// The peer ID of a hub opened for admin work, which syncs with no one.
+const ADMIN_PEER_ID: &str = "fieldbook-admin";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -56,7 +60,7 @@ pub enum AdminError {
     #[error(transparent)]
     Backup(#[from] backup::BackupError),
     #[error(transparent)]
-    Server(#[from] ServerError),
+    Format(#[from] format::FormatError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -81,23 +85,36 @@ pub struct Context {
 
 impl Context {
     /// Opens `data_dir` directly, for when no server runs on it. Runs the
-    /// format check and migration, as a server start would.
+    /// format check and migration, as a server start would; the hub and
+    /// accounts have the default settings, and no metrics anyone reads.
     pub fn open(data_dir: &Path) -> Result<Self, AdminError> {
         if !is_data_dir(data_dir) {
             return Err(AdminError::NoData(data_dir.to_owned()));
         }
-        let app = crate::build(Config {
-            data_dir: data_dir.to_owned(),
-            storage: StorageKind::Sled,
-            ..Config::default()
-        })
-        .map_err(|err| match err {
-            ServerError::Store(err) if err.to_string().contains("lock") => {
+        let sled = SledStore::open(data_dir).map_err(|err| {
+            if err.to_string().contains("lock") {
                 AdminError::InUse(data_dir.to_owned())
+            } else {
+                err.into()
             }
-            other => other.into(),
         })?;
-        Ok(app.admin_context())
+        let store = Arc::new(Gated::new(Arc::new(sled)));
+        format::prepare(store.as_ref())?;
+        let shared: Arc<dyn Store> = store.clone();
+        let defaults = Config::default();
+        let hub = Hub::new(
+            shared.clone(),
+            Arc::new(Metrics::default()),
+            ADMIN_PEER_ID.to_owned(),
+            defaults.doc_idle_timeout,
+        );
+        let accounts = Accounts::new(shared.clone(), DocStore::new(shared))
+            .with_session_idle_timeout(defaults.session_idle_timeout);
+        Ok(Self {
+            store,
+            hub: Arc::new(hub),
+            accounts: Arc::new(accounts),
+        })
     }
 
     /// Makes everything done so far durable (for direct use, before exit).
@@ -105,17 +122,6 @@ impl Context {
         self.hub.shutdown().await?;
         self.store.flush().await?;
         Ok(())
-    }
-}
-
-impl crate::App {
-    /// The admin operations' view of this server.
-    pub(crate) fn admin_context(&self) -> Context {
-        Context {
-            store: self.gate.clone(),
-            hub: self.state.hub.clone(),
-            accounts: self.state.accounts.clone(),
-        }
     }
 }
 

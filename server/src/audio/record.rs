@@ -92,28 +92,12 @@ impl AudioRecord {
     }
 }
 
-/// Audio IDs are made by clients: 16–64 characters of `[A-Za-z0-9_-]`, so
-/// they are safe inside storage keys.
-pub fn is_valid_audio_id(id: &str) -> bool {
-    (16..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-}
+/// Audio IDs are made by clients, as every upload's are.
+pub use crate::uploads::is_valid_upload_id as is_valid_audio_id;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn audio_ids_are_bounded_and_key_safe() {
-        assert!(is_valid_audio_id("abcdefghijklmnop"));
-        assert!(is_valid_audio_id(&"a_-9".repeat(16)));
-        assert!(!is_valid_audio_id("short"));
-        assert!(!is_valid_audio_id(&"a".repeat(65)));
-        assert!(!is_valid_audio_id("abcdefgh/../ijklmnop"));
-        assert!(!is_valid_audio_id("abcdefghijklmnopé"));
-    }
 
     #[test]
     fn states_are_the_contract_strings() {

@@ -17,13 +17,12 @@ pub mod shared_list;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine;
 use fieldbook_shared::DocumentId;
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::hash_token;
 use crate::clock::{now_millis, rfc3339_of_millis};
 use crate::store::{Batch, Store, StoreError};
+use crate::tokens::{hash_token, new_id, new_token};
 
 /// How long an invitation can be accepted, unless configured otherwise.
 pub const DEFAULT_INVITATION_EXPIRY: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -88,15 +87,6 @@ impl From<crate::accounts::AccountError> for SharingError {
         match err {
             crate::accounts::AccountError::Store(err) => SharingError::Store(err),
             crate::accounts::AccountError::Docs(err) => err.into(),
-            other => SharingError::Corrupt(other.to_string()),
-        }
-    }
-}
-
-impl From<crate::doc_store::DocStoreError> for SharingError {
-    fn from(err: crate::doc_store::DocStoreError) -> Self {
-        match err {
-            crate::doc_store::DocStoreError::Store(err) => SharingError::Store(err),
             other => SharingError::Corrupt(other.to_string()),
         }
     }
@@ -213,11 +203,11 @@ impl Sharing {
             Some(name) => clean_display_name(name)?,
             None => "Owner".to_owned(),
         };
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>());
+        let token = new_token();
         let now = now_millis();
         let expires_at_millis = now.saturating_add(self.expiry.as_millis() as i64);
         let invitation = Invitation {
-            id: hex::encode(random_bytes::<16>()),
+            id: new_id(),
             document_id: first.document_id,
             role: first.role,
             grants: dedup(new.grants),
@@ -496,12 +486,6 @@ fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, SharingError
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("sharing records always serialise")
-}
-
-fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
-    bytes
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use fieldbook_shared::DocumentId;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::sharing::SharingError;
 use crate::store::keys::{self, ChunkKind};
 use crate::store::{Batch, Store, StoreError};
 
@@ -293,6 +294,18 @@ impl DocStore {
 
 fn content_hash(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// A membership change fails as sharing does when the document's own
+/// record cannot be read: converted here, where the two meet, so that
+/// `sharing` knows nothing of the document store.
+impl From<DocStoreError> for SharingError {
+    fn from(err: DocStoreError) -> Self {
+        match err {
+            DocStoreError::Store(err) => SharingError::Store(err),
+            other => SharingError::Corrupt(other.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]

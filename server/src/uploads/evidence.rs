@@ -50,9 +50,8 @@ pub fn is_valid_name(name: &str) -> bool {
             .any(|c| c.is_control() || c == '/' || c == '\\')
 }
 
-/// Evidence IDs are made by clients, like audio IDs: 16–64 characters of
-/// `[A-Za-z0-9_-]`, safe inside storage keys.
-pub use crate::audio::is_valid_audio_id as is_valid_evidence_id;
+/// Evidence IDs are made by clients, as every upload's are.
+pub use super::is_valid_upload_id as is_valid_evidence_id;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -40,6 +40,15 @@ pub trait Upload: Serialize + DeserializeOwned + Clone + Send + Sync {
     fn is_uploading(&self) -> bool;
 }
 
+/// File IDs are made by clients: 16–64 characters of `[A-Za-z0-9_-]`, so
+/// they are safe inside storage keys.
+pub fn is_valid_upload_id(id: &str) -> bool {
+    (16..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum UploadStoreError {
     #[error(transparent)]
@@ -316,4 +325,19 @@ fn parse<R: Upload>(bytes: &[u8]) -> Result<R, UploadStoreError> {
 
 fn to_json<R: Upload>(record: &R) -> Vec<u8> {
     serde_json::to_vec(record).expect("an upload record always serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upload_ids_are_bounded_and_key_safe() {
+        assert!(is_valid_upload_id("abcdefghijklmnop"));
+        assert!(is_valid_upload_id(&"a_-9".repeat(16)));
+        assert!(!is_valid_upload_id("short"));
+        assert!(!is_valid_upload_id(&"a".repeat(65)));
+        assert!(!is_valid_upload_id("abcdefgh/../ijklmnop"));
+        assert!(!is_valid_upload_id("abcdefghijklmnopé"));
+    }
 }
