@@ -101,7 +101,6 @@ pub fn build(config: Config) -> Result<App, ServerError> {
             Duration::from_secs(60),
         )),
         config: Arc::new(config),
-        store,
         hub,
         metrics,
         storage_id: storage_id.into(),

@@ -15,9 +15,7 @@ use serde::Deserialize;
 
 use super::error::ApiJson;
 use super::session::CurrentDevice;
-use super::uploads::{
-    self, internal, megabytes, parse_sha256, refuse, require_own_document, Offset, Refusal, Reply,
-};
+use super::uploads::{self, megabytes, parse_sha256, require_own_document, Offset, Reply};
 use super::{ApiError, AppState};
 use crate::audio::{is_valid_audio_id, AudioRecord, AudioState};
 
@@ -41,40 +39,36 @@ pub async fn declare(
 ) -> Reply {
     let user_id = current.user.id.clone();
     if !is_valid_audio_id(&request.audio_id) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::BadRequest(
             "invalid_audio_id",
-            "The recording's ID must be 16 to 64 letters, digits, - or _.",
+            "The recording's ID must be 16 to 64 letters, digits, - or _.".to_owned(),
         ));
     }
     if request.note_id.is_empty() || request.note_id.len() > 128 {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::BadRequest(
             "invalid_note_id",
-            "The recording must name the note it belongs to.",
+            "The recording must name the note it belongs to.".to_owned(),
         ));
     }
     let sha256 = parse_sha256(&request.sha256)?;
     if !is_accepted_type(&request.mime_type) {
-        return Err(refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        return Err(ApiError::UnsupportedMediaType(
             "unsupported_audio_type",
-            "The server accepts recordings in WebM, MP4 or Ogg (audio/webm, audio/mp4, audio/ogg).",
+            "The server accepts recordings in WebM, MP4 or Ogg (audio/webm, audio/mp4, audio/ogg)."
+                .to_owned(),
         ));
     }
     if request.size == 0 {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::BadRequest(
             "empty_recording",
-            "The recording is empty.",
+            "The recording is empty.".to_owned(),
         ));
     }
     require_own_document(&state, &user_id, &request.document_id)?;
     let service = &state.transcription;
     let limits = service.limits.clone();
     if request.size > limits.max_file_bytes {
-        return Err(refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        return Err(ApiError::PayloadTooLarge(
             "audio_too_large",
             format!(
                 "This recording is {}; the server accepts recordings up to {}.",
@@ -103,23 +97,19 @@ pub async fn declare(
     let declared = service
         .audio
         .declare(record.clone(), |audio| {
-            let used = audio.usage(&user_id).map_err(internal)?;
+            let used = audio.usage(&user_id)?;
             if used.saturating_add(size) > limits.quota_bytes {
-                return Err(refuse(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "audio_quota",
-                    format!(
+                return Err(ApiError::PayloadTooLarge("audio_quota", format!(
                         "Your recordings already use {} of the {} you may keep on the server. \
                          Delete recordings you no longer need, or wait until transcribed ones are removed.",
                         megabytes(used),
                         megabytes(limits.quota_bytes)
-                    ),
-                ));
+                    )));
             }
             Ok(())
         })
         .await
-        .map_err(internal)??;
+        ??;
     let (stored, created) = declared;
     uploads::declared(
         &stored,
@@ -140,7 +130,7 @@ pub async fn upload(
 ) -> Reply {
     let piece = uploads::piece(offset, body)?;
     if !is_valid_audio_id(&audio_id) {
-        return Err(Refusal::Api(ApiError::NotFound));
+        return Err(ApiError::NotFound);
     }
     let service = &state.transcription;
     let complete = service.complete_state();
@@ -177,9 +167,8 @@ pub async fn file(
     let bytes = state
         .transcription
         .audio
-        .read_bytes(&record)
-        .map_err(internal)?
-        .ok_or(Refusal::Api(ApiError::NotFound))?;
+        .read_bytes(&record)?
+        .ok_or(ApiError::NotFound)?;
     Ok((
         [
             (header::CONTENT_TYPE, record.mime_type.clone()),
@@ -207,9 +196,8 @@ pub async fn retry(
             r.state = next;
             r.error = None;
         })
-        .await
-        .map_err(internal)?
-        .ok_or(Refusal::Api(ApiError::NotFound))?;
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if next == AudioState::Queued {
         service.enqueue(&record.user_id, &record.audio_id);
     }
@@ -226,25 +214,27 @@ pub async fn delete(
             .transcription
             .audio
             .delete(&current.user.id, &audio_id)
-            .await
-            .map_err(internal)?
+            .await?
     {
-        return Err(Refusal::Api(ApiError::NotFound));
+        return Err(ApiError::NotFound);
     }
     tracing::info!(user = %current.user.id, "recording deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-fn find(state: &AppState, current: &CurrentDevice, audio_id: &str) -> Result<AudioRecord, Refusal> {
+fn find(
+    state: &AppState,
+    current: &CurrentDevice,
+    audio_id: &str,
+) -> Result<AudioRecord, ApiError> {
     if !is_valid_audio_id(audio_id) {
-        return Err(Refusal::Api(ApiError::NotFound));
+        return Err(ApiError::NotFound);
     }
     state
         .transcription
         .audio
-        .get(&current.user.id, audio_id)
-        .map_err(internal)?
-        .ok_or(Refusal::Api(ApiError::NotFound))
+        .get(&current.user.id, audio_id)?
+        .ok_or(ApiError::NotFound)
 }
 
 fn is_accepted_type(mime_type: &str) -> bool {

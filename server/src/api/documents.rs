@@ -48,19 +48,16 @@ pub async fn delete(
         })
         .await?;
     // Its files go with it: delete means delete.
-    let internal = |err: crate::uploads::UploadStoreError| ApiError::Internal(err.to_string());
     state
         .evidence
         .store
         .delete_for_document(&current.user.id, &key)
-        .await
-        .map_err(internal)?;
+        .await?;
     state
         .transcription
         .audio
         .delete_for_document(&current.user.id, &key)
-        .await
-        .map_err(internal)?;
+        .await?;
     tracing::info!(user = %current.user.id, "document deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,6 +12,7 @@ use serde_json::json;
 
 use crate::accounts::AccountError;
 use crate::sync::doc_store::DocStoreError;
+use crate::uploads::UploadStoreError;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -20,14 +21,40 @@ pub enum ApiError {
     Forbidden(&'static str, String),
     NotFound,
     Conflict(&'static str, String),
-    PayloadTooLarge,
+    /// An upload's piece that does not start where the server's copy ends:
+    /// the client resumes from `received`, which the body carries.
+    WrongOffset {
+        received: u64,
+    },
+    /// A body over its limit ([`ApiError::too_large`]), or a file over its
+    /// limit or its owner's quota, with its own code.
+    PayloadTooLarge(&'static str, String),
     /// The request did not finish in time (a body trickled in, a stall).
     Timeout,
-    UnsupportedMediaType,
+    /// A body that is not JSON ([`ApiError::not_json`]), or a file of a
+    /// type the server does not take, with its own code.
+    UnsupportedMediaType(&'static str, String),
+    /// Well-formed but unusable: a file that arrived damaged.
+    UnprocessableEntity(&'static str, String),
     TooManyRequests {
         retry_after_secs: u64,
     },
     Internal(String),
+}
+
+impl ApiError {
+    /// A request body over the route's limit.
+    pub fn too_large() -> Self {
+        ApiError::PayloadTooLarge("too_large", "The request is too large.".to_owned())
+    }
+
+    /// A JSON route's body sent without a JSON content type.
+    pub fn not_json() -> Self {
+        ApiError::UnsupportedMediaType(
+            "unsupported_media_type",
+            "Send the request body as JSON (Content-Type: application/json).".to_owned(),
+        )
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -42,22 +69,34 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(code, message) => (StatusCode::FORBIDDEN, code, message),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found.".to_owned()),
             ApiError::Conflict(code, message) => (StatusCode::CONFLICT, code, message),
-            ApiError::PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "The request is too large.".to_owned(),
-            ),
+            ApiError::WrongOffset { received } => {
+                let body = json!({
+                    "error": {
+                        "code": "wrong_offset",
+                        "message": format!(
+                            "The server has {received} bytes of this file; continue from there."
+                        ),
+                        "received": received,
+                    },
+                    "received": received,
+                });
+                return (StatusCode::CONFLICT, Json(body)).into_response();
+            }
+            ApiError::PayloadTooLarge(code, message) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, code, message)
+            }
             ApiError::Timeout => (
                 StatusCode::REQUEST_TIMEOUT,
                 "timeout",
                 "The request took too long. Nothing was changed unless it says so; try again."
                     .to_owned(),
             ),
-            ApiError::UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Send the request body as JSON (Content-Type: application/json).".to_owned(),
-            ),
+            ApiError::UnsupportedMediaType(code, message) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, code, message)
+            }
+            ApiError::UnprocessableEntity(code, message) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            }
             ApiError::TooManyRequests { retry_after_secs } => {
                 let body = error_body(
                     "too_many_requests",
@@ -114,6 +153,12 @@ impl From<DocStoreError> for ApiError {
     }
 }
 
+impl From<UploadStoreError> for ApiError {
+    fn from(err: UploadStoreError) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}
+
 /// `Json` whose rejections use our error shape and never echo the body back.
 pub struct ApiJson<T>(pub T);
 
@@ -127,7 +172,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::not_json()),
             Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::BadRequest(
                 "invalid_json",
                 "The request body is not valid JSON.".to_owned(),
@@ -136,7 +181,7 @@ where
                 "invalid_request",
                 "The request body is missing a field or has a field of the wrong type.".to_owned(),
             )),
-            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::PayloadTooLarge),
+            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::too_large()),
             Err(other) => Err(ApiError::BadRequest("invalid_request", other.body_text())),
         }
     }

@@ -17,9 +17,7 @@ use serde::Deserialize;
 
 use super::error::ApiJson;
 use super::session::CurrentDevice;
-use super::uploads::{
-    self, internal, megabytes, parse_sha256, refuse, require_own_document, Offset, Refusal, Reply,
-};
+use super::uploads::{self, megabytes, parse_sha256, require_own_document, Offset, Reply};
 use super::{ApiError, AppState};
 use crate::uploads::evidence::{
     canonical_type, is_valid_evidence_id, is_valid_name, EvidenceRecord, MAX_NAME_CHARS,
@@ -43,15 +41,13 @@ pub async fn declare(
 ) -> Reply {
     let user_id = current.user.id.clone();
     if !is_valid_evidence_id(&request.evidence_id) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::BadRequest(
             "invalid_evidence_id",
-            "The file's ID must be 16 to 64 letters, digits, - or _.",
+            "The file's ID must be 16 to 64 letters, digits, - or _.".to_owned(),
         ));
     }
     if !is_valid_name(&request.name) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::BadRequest(
             "invalid_name",
             format!(
                 "The file needs a name of at most {MAX_NAME_CHARS} characters, without / or \\."
@@ -60,26 +56,24 @@ pub async fn declare(
     }
     let sha256 = parse_sha256(&request.sha256)?;
     let Some(mime_type) = canonical_type(&request.mime_type) else {
-        return Err(refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        return Err(ApiError::UnsupportedMediaType(
             "unsupported_evidence_type",
             "Evidence can be a PDF, a photo (PNG, JPEG, WebP or HEIC), or slides or a document \
-             (PowerPoint, Word, or OpenDocument).",
+             (PowerPoint, Word, or OpenDocument)."
+                .to_owned(),
         ));
     };
     if request.size == 0 {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::BadRequest(
             "empty_file",
-            "The file is empty.",
+            "The file is empty.".to_owned(),
         ));
     }
     require_own_document(&state, &user_id, &request.document_id)?;
     let evidence = &state.evidence;
     let limits = evidence.limits;
     if request.size > limits.max_file_bytes {
-        return Err(refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        return Err(ApiError::PayloadTooLarge(
             "evidence_too_large",
             format!(
                 "This file is {}; the server accepts evidence files up to {}.",
@@ -103,10 +97,9 @@ pub async fn declare(
     let (stored, created) = evidence
         .store
         .declare(record.clone(), |store| {
-            let used = store.usage(&user_id).map_err(internal)?;
+            let used = store.usage(&user_id)?;
             if used.saturating_add(size) > limits.quota_bytes {
-                return Err(refuse(
-                    StatusCode::PAYLOAD_TOO_LARGE,
+                return Err(ApiError::PayloadTooLarge(
                     "evidence_quota",
                     format!(
                         "Your evidence files already use {} of the {} you may keep on the server. \
@@ -118,8 +111,7 @@ pub async fn declare(
             }
             Ok(())
         })
-        .await
-        .map_err(internal)??;
+        .await??;
     uploads::declared(
         &stored,
         created,
@@ -139,7 +131,7 @@ pub async fn upload(
 ) -> Reply {
     let piece = uploads::piece(offset, body)?;
     if !is_valid_evidence_id(&evidence_id) {
-        return Err(Refusal::Api(ApiError::NotFound));
+        return Err(ApiError::NotFound);
     }
     let record = uploads::append(
         &state.evidence.store,
@@ -171,9 +163,8 @@ pub async fn file(
     let bytes = state
         .evidence
         .store
-        .read_bytes(&record)
-        .map_err(internal)?
-        .ok_or(Refusal::Api(ApiError::NotFound))?;
+        .read_bytes(&record)?
+        .ok_or(ApiError::NotFound)?;
     // The type is one of the accepted ones, re-checked in case a stored
     // record predates a change to the list; anything else is plain bytes.
     let mime_type = canonical_type(&record.mime_type).unwrap_or("application/octet-stream");
@@ -199,10 +190,9 @@ pub async fn delete(
             .evidence
             .store
             .delete(&current.user.id, &evidence_id)
-            .await
-            .map_err(internal)?
+            .await?
     {
-        return Err(Refusal::Api(ApiError::NotFound));
+        return Err(ApiError::NotFound);
     }
     tracing::info!(user = %current.user.id, "evidence file deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -212,16 +202,15 @@ fn find(
     state: &AppState,
     current: &CurrentDevice,
     evidence_id: &str,
-) -> Result<EvidenceRecord, Refusal> {
+) -> Result<EvidenceRecord, ApiError> {
     if !is_valid_evidence_id(evidence_id) {
-        return Err(Refusal::Api(ApiError::NotFound));
+        return Err(ApiError::NotFound);
     }
     state
         .evidence
         .store
-        .get(&current.user.id, evidence_id)
-        .map_err(internal)?
-        .ok_or(Refusal::Api(ApiError::NotFound))
+        .get(&current.user.id, evidence_id)?
+        .ok_or(ApiError::NotFound)
 }
 
 /// `attachment` with the file name: an ASCII fallback for old clients and

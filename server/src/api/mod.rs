@@ -39,7 +39,6 @@ use crate::accounts::rate_limit::RateLimiter;
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::store::Store;
 use crate::sync::hub::Hub;
 
 pub use error::ApiError;
@@ -57,7 +56,6 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub store: Arc<dyn Store>,
     pub accounts: Arc<Accounts>,
     pub hub: Arc<Hub>,
     pub metrics: Arc<Metrics>,
@@ -204,7 +202,7 @@ fn reshape(response: Response, is_piece: bool) -> Response {
         StatusCode::PAYLOAD_TOO_LARGE if !ours && is_piece => {
             uploads::piece_too_large().into_response()
         }
-        StatusCode::PAYLOAD_TOO_LARGE if !ours => ApiError::PayloadTooLarge.into_response(),
+        StatusCode::PAYLOAD_TOO_LARGE if !ours => ApiError::too_large().into_response(),
         StatusCode::REQUEST_TIMEOUT if !ours => ApiError::Timeout.into_response(),
         _ => response,
     }

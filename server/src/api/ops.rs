@@ -5,7 +5,6 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 
 use super::AppState;
-use crate::store::keys;
 
 pub async fn healthz() -> &'static str {
     "ok"
@@ -13,9 +12,10 @@ pub async fn healthz() -> &'static str {
 
 /// Ready when the database answers a read.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.get(keys::SERVER_STORAGE_ID.as_bytes()) {
-        Ok(Some(_)) => (StatusCode::OK, "ready"),
-        _ => (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable"),
+    if state.hub.storage_answers() {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable")
     }
 }
 

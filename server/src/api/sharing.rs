@@ -112,11 +112,7 @@ pub async fn create_invitation(
         owner_display_name: request.display_name.as_deref(),
         grants,
     })?;
-    state
-        .store
-        .flush()
-        .await
-        .map_err(|err| ApiError::Internal(err.to_string()))?;
+    state.hub.sharing().flush().await?;
     tracing::info!(user = %user_id, invitation = %invitation.id, "invitation made");
     Ok((
         StatusCode::CREATED,
@@ -202,11 +198,7 @@ pub async fn revoke_invitation(
         .filter(|invitation| invitation.created_by == current.user.id)
         .ok_or(ApiError::NotFound)?;
     sharing.revoke_invitation(&invitation)?;
-    state
-        .store
-        .flush()
-        .await
-        .map_err(|err| ApiError::Internal(err.to_string()))?;
+    state.hub.sharing().flush().await?;
     tracing::info!(user = %current.user.id, invitation = %invitation.id, "invitation withdrawn");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -268,11 +260,7 @@ pub async fn accept(
         }
         other => other?,
     };
-    state
-        .store
-        .flush()
-        .await
-        .map_err(|err| ApiError::Internal(err.to_string()))?;
+    state.hub.sharing().flush().await?;
     let mut joined = 0;
     for membership in &memberships {
         if !state.hub.admit_member(membership).await? {

@@ -10,16 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fieldbook_shared::DocumentId;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{ApiError, AppState};
-use crate::sync::doc_store::{DocRecord, DocStore};
-use crate::uploads::{Appended, Upload, UploadStore, UploadStoreError};
+use crate::uploads::{Appended, Upload, UploadStore};
 
 /// Largest body of one `PUT` of a piece.
 pub const MAX_PIECE_BYTES: usize = 1024 * 1024;
 
-pub type Reply = Result<Response, Refusal>;
+pub type Reply = Result<Response, ApiError>;
 
 #[derive(Deserialize)]
 pub struct Offset {
@@ -27,13 +25,12 @@ pub struct Offset {
 }
 
 /// The declared SHA-256 in lowercase, if it is one.
-pub fn parse_sha256(sha256: &str) -> Result<String, Refusal> {
+pub fn parse_sha256(sha256: &str) -> Result<String, ApiError> {
     let sha256 = sha256.to_ascii_lowercase();
     if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::BadRequest(
             "invalid_sha256",
-            "sha256 must be the file's SHA-256 as 64 hexadecimal digits.",
+            "sha256 must be the file's SHA-256 as 64 hexadecimal digits.".to_owned(),
         ));
     }
     Ok(sha256)
@@ -45,16 +42,12 @@ pub fn require_own_document(
     state: &AppState,
     user_id: &str,
     document_id: &str,
-) -> Result<(), Refusal> {
-    let owned = DocumentId::parse(document_id)
+) -> Result<(), ApiError> {
+    let owner = DocumentId::parse(document_id)
         .ok()
-        .and_then(|doc| DocStore::new(state.store.clone()).record(&doc).ok());
-    if owned
-        != Some(DocRecord::Owned {
-            owner: user_id.to_owned(),
-        })
-    {
-        return Err(Refusal::Api(ApiError::NotFound));
+        .and_then(|doc| state.hub.owner_of(&doc).ok().flatten());
+    if owner.as_deref() != Some(user_id) {
+        return Err(ApiError::NotFound);
     }
     Ok(())
 }
@@ -63,12 +56,11 @@ pub fn require_own_document(
 pub fn piece(
     offset: Result<Query<Offset>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(u64, Bytes), Refusal> {
+) -> Result<(u64, Bytes), ApiError> {
     let Ok(Query(Offset { offset })) = offset else {
-        return Err(refuse(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::BadRequest(
             "invalid_offset",
-            "Say where this piece starts: ?offset=N.",
+            "Say where this piece starts: ?offset=N.".to_owned(),
         ));
     };
     let body = body.map_err(|_| piece_too_large())?;
@@ -77,11 +69,10 @@ pub fn piece(
 
 /// A piece over 1 MiB: found by the handler, or declared and refused by the
 /// body limit before it (see `api::reshape`).
-pub fn piece_too_large() -> Refusal {
-    refuse(
-        StatusCode::PAYLOAD_TOO_LARGE,
+pub fn piece_too_large() -> ApiError {
+    ApiError::PayloadTooLarge(
         "piece_too_large",
-        "Send the file in pieces of at most 1 MiB.",
+        "Send the file in pieces of at most 1 MiB.".to_owned(),
     )
 }
 
@@ -94,26 +85,18 @@ pub async fn append<R: Upload>(
     (offset, body): (u64, Bytes),
     complete: impl FnOnce(&mut R),
     noun: &str,
-) -> Result<R, Refusal> {
+) -> Result<R, ApiError> {
     match store
         .append(user_id, id, offset, &body, complete)
         .await
-        .map_err(internal)?
+        ?
     {
-        None => Err(Refusal::Api(ApiError::NotFound)),
-        Some(Appended::WrongOffset { received }) => Err(Refusal::WrongOffset { received }),
-        Some(Appended::Overflow) => Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "too_much_data",
-            format!("This piece goes past the size declared for the {noun}."),
-        )),
-        Some(Appended::HashMismatch(_)) => Err(refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "hash_mismatch",
-            format!(
+        None => Err(ApiError::NotFound),
+        Some(Appended::WrongOffset { received }) => Err(ApiError::WrongOffset { received }),
+        Some(Appended::Overflow) => Err(ApiError::BadRequest("too_much_data", format!("This piece goes past the size declared for the {noun}."))),
+        Some(Appended::HashMismatch(_)) => Err(ApiError::UnprocessableEntity("hash_mismatch", format!(
                 "The {noun} arrived damaged (its checksum does not match). Send it again from the start."
-            ),
-        )),
+            ))),
         Some(Appended::Stored(record)) => Ok(record),
     }
 }
@@ -131,11 +114,7 @@ pub fn declared<R: Upload>(
     conflict_message: &'static str,
 ) -> Reply {
     if !created && stored.sha256() != sha256 {
-        return Err(refuse(
-            StatusCode::CONFLICT,
-            conflict_code,
-            conflict_message,
-        ));
+        return Err(ApiError::Conflict(conflict_code, conflict_message.into()));
     }
     let code = if created {
         StatusCode::CREATED
@@ -151,63 +130,6 @@ pub fn megabytes(bytes: u64) -> String {
         1_000..1_000_000 => format!("{:.0} KB", bytes as f64 / 1_000.0),
         _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
     }
-}
-
-/// Why a request was refused; becomes the contract's error body.
-pub enum Refusal {
-    Api(ApiError),
-    Plain {
-        status: StatusCode,
-        code: &'static str,
-        message: String,
-    },
-    /// The client must resume from `received`, which the body carries.
-    WrongOffset {
-        received: u64,
-    },
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::Api(err) => err.into_response(),
-            Refusal::Plain {
-                status,
-                code,
-                message,
-            } => (
-                status,
-                Json(json!({ "error": { "code": code, "message": message } })),
-            )
-                .into_response(),
-            Refusal::WrongOffset { received } => (
-                StatusCode::CONFLICT,
-                Json(json!({
-                    "error": {
-                        "code": "wrong_offset",
-                        "message": format!(
-                            "The server has {received} bytes of this file; continue from there."
-                        ),
-                        "received": received,
-                    },
-                    "received": received,
-                })),
-            )
-                .into_response(),
-        }
-    }
-}
-
-pub fn refuse(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal::Plain {
-        status,
-        code,
-        message: message.into(),
-    }
-}
-
-pub fn internal(err: UploadStoreError) -> Refusal {
-    Refusal::Api(ApiError::Internal(err.to_string()))
 }
 
 #[cfg(test)]

@@ -185,6 +185,11 @@ impl Sharing {
         self
     }
 
+    /// Makes the changes made so far durable (they are written unflushed).
+    pub async fn flush(&self) -> Result<(), SharingError> {
+        Ok(self.store.flush().await?)
+    }
+
     /// Makes an invitation; returns it and its token (shown once, never stored).
     pub fn create_invitation(
         &self,

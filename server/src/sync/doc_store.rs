@@ -141,6 +141,15 @@ impl DocStore {
         Self { store }
     }
 
+    /// Whether the database answers a read (of the storage ID, written at
+    /// the server's first start), for the readiness check.
+    pub fn storage_answers(&self) -> bool {
+        matches!(
+            self.store.get(keys::SERVER_STORAGE_ID.as_bytes()),
+            Ok(Some(_))
+        )
+    }
+
     pub fn record(&self, doc: &DocumentId) -> Result<DocRecord, DocStoreError> {
         if let Some(bytes) = self.store.get(keys::doc_tombstone(doc).as_bytes())? {
             let tomb: Tombstone = serde_json::from_slice(&bytes)

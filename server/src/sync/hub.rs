@@ -145,6 +145,11 @@ impl Hub {
         })
     }
 
+    /// Whether the database answers a read, for the readiness check.
+    pub fn storage_answers(&self) -> bool {
+        self.docs.storage_answers()
+    }
+
     pub fn server_peer_id(&self) -> &str {
         &self.server_peer_id
     }
