@@ -5,6 +5,7 @@
 
 pub mod passwords;
 pub mod rate_limit;
+pub mod shared_list;
 
 use std::sync::Arc;
 use std::time::Duration;

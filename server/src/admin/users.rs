@@ -23,8 +23,9 @@ use fieldbook_shared::DocumentId;
 use serde::{Deserialize, Serialize};
 
 use super::{AdminError, Context};
+use crate::accounts::shared_list;
 use crate::accounts::{normalise_email, User};
-use crate::sharing::{shared_list, Membership};
+use crate::sharing::Membership;
 use crate::store::keys;
 use crate::store::{Batch, Store};
 use crate::sync::doc_store::DocStore;

@@ -36,7 +36,7 @@ pub async fn delete(
     }
     // Its members' devices were told it is unavailable; their lists of
     // what is shared with them lose it too.
-    crate::sharing::shared_list::forget_deleted(&state.hub, &state.accounts, &doc_id).await?;
+    crate::accounts::shared_list::forget_deleted(&state.hub, &state.accounts, &doc_id).await?;
     let key = doc_id.to_string();
     state
         .hub

@@ -17,9 +17,10 @@ use super::client_addr::client_ip;
 use super::error::ApiJson;
 use super::session::{is_https, CurrentDevice};
 use super::{ApiError, AppState};
+use crate::accounts::shared_list;
 use crate::sharing::{
-    clean_display_name, shared_list, Grant, Invitation, InvitationState, NewInvitation, NewMember,
-    Role, SharingError,
+    clean_display_name, Grant, Invitation, InvitationState, NewInvitation, NewMember, Role,
+    SharingError,
 };
 
 /// The name a member is listed by when they give none.

@@ -4,15 +4,14 @@
 //! This is the record only. The hub (`crate::sync::hub`) holds each loaded
 //! document's members in memory and is told of every membership change
 //! made here, so what it decides and what is stored never disagree;
-//! [`shared_list`] writes the `shared` list into each member's root
-//! document.
+//! `crate::accounts::shared_list` writes the `shared` list into each
+//! member's root document.
 //!
 //! An invitation's token is 256 random bits, shown once and stored only as
 //! its SHA-256 hash, like a device token. Accepting one is serialised (one
 //! lock for the whole server) so a token can never be used twice.
 
 pub mod keys;
-pub mod shared_list;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -80,16 +79,6 @@ pub enum SharingError {
     Store(#[from] StoreError),
     #[error("a stored sharing record cannot be read: {0}")]
     Corrupt(String),
-}
-
-impl From<crate::accounts::AccountError> for SharingError {
-    fn from(err: crate::accounts::AccountError) -> Self {
-        match err {
-            crate::accounts::AccountError::Store(err) => SharingError::Store(err),
-            crate::accounts::AccountError::Docs(err) => err.into(),
-            other => SharingError::Corrupt(other.to_string()),
-        }
-    }
 }
 
 /// One user's membership of one document.

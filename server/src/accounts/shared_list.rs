@@ -2,15 +2,28 @@
 //! `shared`, keyed by document ID, of `{role, ownerDisplayName, since}`.
 //! The server writes it as its own change when a membership begins or
 //! ends, so every device of the member learns of it through ordinary sync.
+//!
+//! It is here, beside the account that owns the root document, because it
+//! needs the hub as well as sharing's record, and the hub needs that record.
 
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, ROOT};
 use fieldbook_shared::entry::keys;
 use fieldbook_shared::DocumentId;
 
-use super::{Membership, SharingError};
-use crate::accounts::Accounts;
+use super::{AccountError, Accounts};
+use crate::sharing::{Membership, SharingError};
 use crate::sync::hub::Hub;
+
+impl From<AccountError> for SharingError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::Store(err) => SharingError::Store(err),
+            AccountError::Docs(err) => err.into(),
+            other => SharingError::Corrupt(other.to_string()),
+        }
+    }
+}
 
 /// Writes `doc`'s entry in `user_id`'s list, or with `None` deletes it. A
 /// user with no active account (disabled, deleted) is left alone.
