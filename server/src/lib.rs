@@ -20,6 +20,8 @@ pub mod store;
 pub mod sync;
 pub mod tokens;
 pub mod uploads;
+#[cfg(test)]
+mod walls;
 
 use std::future::Future;
 use std::net::SocketAddr;
