@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 /// Each room and the rooms its code may import. A top-level file is a room
 /// of its own, named without `.rs`.
 const RULES: &[(&str, &[&str])] = &[
-    // The HTTP edge: handlers ask the rooms that own the data.
+    // The HTTP edge: handlers ask the hub or the room that owns the data,
+    // never the store (see also the test below).
     (
         "api",
         &[
@@ -254,6 +255,34 @@ fn each_room_imports_only_the_rooms_it_may() {
             }
         }
     }
+    assert!(breaches.is_empty(), "{}", breaches.join("\n"));
+}
+
+#[test]
+fn no_handler_holds_or_builds_the_raw_store() {
+    let src = src();
+    let breaches: Vec<String> = rust_files(&src.join("api"))
+        .into_iter()
+        .flat_map(|path| {
+            let code = production_code(&std::fs::read_to_string(&path).expect("UTF-8"));
+            let file = path
+                .strip_prefix(&src)
+                .expect("under src/")
+                .display()
+                .to_string();
+            [
+                "dyn Store",
+                "DocStore::new",
+                "DocStore,",
+                "DocStore}",
+                "DocStore;",
+            ]
+            .into_iter()
+            .filter(|raw| code.contains(raw))
+            .map(move |raw| format!("src/{file} names {raw:?}: ask the hub (e.g. owner_of)"))
+            .collect::<Vec<_>>()
+        })
+        .collect();
     assert!(breaches.is_empty(), "{}", breaches.join("\n"));
 }
 
