@@ -186,3 +186,58 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(err: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = err.into_response();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_upload_refusals_keep_the_contracts_bodies() {
+        let (status, body) = answer(ApiError::WrongOffset { received: 1024 }).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(
+            body,
+            json!({
+                "error": {
+                    "code": "wrong_offset",
+                    "message": "The server has 1024 bytes of this file; continue from there.",
+                    "received": 1024,
+                },
+                "received": 1024,
+            })
+        );
+        let (status, body) = answer(ApiError::UnprocessableEntity(
+            "hash_mismatch",
+            "damaged".to_owned(),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            body,
+            json!({ "error": { "code": "hash_mismatch", "message": "damaged" } })
+        );
+    }
+
+    #[tokio::test]
+    async fn the_generic_refusals_keep_their_codes() {
+        let (status, body) = answer(ApiError::too_large()).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["error"]["code"], "too_large");
+        let (status, body) = answer(ApiError::not_json()).await;
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(body["error"]["code"], "unsupported_media_type");
+        let (status, body) =
+            answer(ApiError::PayloadTooLarge("audio_quota", "full".to_owned())).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["error"]["code"], "audio_quota");
+    }
+}
