@@ -129,3 +129,86 @@ async fn an_operator_can_follow_one_device_through_the_log() {
     assert!(!log_holds(&log, NOTE), "the log holds the note text");
     assert!(!log_holds(&log, &phone.token), "the log holds the token");
 }
+
+/// Sharing at `RUST_LOG=trace`: the invitation link's token, the names
+/// chosen for the share and a reader's refused words never reach the log;
+/// the invitation's ID (not a secret) may.
+#[tokio::test]
+async fn sharing_leaves_no_link_name_or_refused_words_in_the_log() {
+    use crate::sharing::{accept, get, invite, new_entry, User};
+    const OWNER_NAME: &str = "Sam OWNERNAME-5e1d";
+    const MEMBER_NAME: &str = "Alex MEMBERNAME-a07c";
+    const REFUSED: &str = "READER-WORDS-93bb";
+    let logged = LoggedServer::start("trace").await;
+    let server = &logged.server;
+    let owner = User::new(server, "owner@example.org").await;
+    let reader = User::new(server, "reader@example.org").await;
+    let entry = new_entry(server, &owner, "owner-phone", NOTE).await;
+
+    let response = crate::sharing::ask_invitation(
+        server,
+        owner.token(),
+        entry.id,
+        serde_json::json!({ "role": "reader", "displayName": OWNER_NAME }),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let made: Value = response.json().await.unwrap();
+    let token = made["token"].as_str().unwrap().to_owned();
+    let accepted = accept(server, reader.token(), &token, Some(MEMBER_NAME)).await;
+    assert_eq!(accepted.status(), 200);
+    let again = accept(server, reader.token(), &token, Some(MEMBER_NAME)).await;
+    assert_eq!(again.status(), 409);
+    let unused = invite(server, &owner, entry.id, "writer").await;
+    let unused_token = unused["token"].as_str().unwrap().to_owned();
+    let members = get(
+        server,
+        &format!("/api/documents/{}/members", entry.id),
+        owner.token(),
+    )
+    .await;
+    assert!(members.text().await.unwrap().contains(MEMBER_NAME));
+
+    // The reader's change is refused.
+    let mut peer = Peer::join(server, reader.token(), "reader-phone").await;
+    let mut copy = Replica::empty(entry.id);
+    copy.sync_until(&mut peer, |doc| crate::text_of(doc, "title").is_some())
+        .await;
+    let mut state = super::roles::state_knowing(&copy.doc, &copy.doc);
+    {
+        let mut tx = copy.doc.transaction();
+        let (_, title) = tx.get(automerge::ROOT, "title").unwrap().unwrap();
+        tx.splice_text(&title, 0, 0, REFUSED).unwrap();
+        tx.commit();
+    }
+    let message = automerge::sync::SyncDoc::generate_sync_message(&copy.doc, &mut state).unwrap();
+    assert!(!message.changes.is_empty());
+    peer.send(&peer.sync_message(entry.id, message.encode()))
+        .await;
+    let answers = super::sync_access::answers_until_sentinel(&mut peer)
+        .await
+        .expect("still connected");
+    assert!(
+        answers
+            .iter()
+            .any(|m| matches!(m, fieldbook_shared::wire::Message::Error { .. })),
+        "{answers:?}"
+    );
+    drop(peer);
+
+    let log = logged.stop().await;
+    assert!(
+        log.contains("invitation accepted"),
+        "the acceptance is logged: {log}"
+    );
+    for (what, secret) in [
+        ("invitation token", token.as_str()),
+        ("unused invitation token", unused_token.as_str()),
+        ("owner's name for the share", OWNER_NAME),
+        ("member's name for the share", MEMBER_NAME),
+        ("reader's refused words", REFUSED),
+        ("note text", NOTE),
+    ] {
+        assert!(!log_holds(&log, secret), "the log holds the {what}");
+    }
+}

@@ -453,7 +453,7 @@ async fn next_about(peer: &mut Peer, doc: DocumentId) -> Message {
 
 /// Our sync state with a peer holding `theirs`, once the two have talked
 /// (here with a stand-in for that peer).
-fn state_knowing(ours: &Automerge, theirs: &Automerge) -> sync::State {
+pub(super) fn state_knowing(ours: &Automerge, theirs: &Automerge) -> sync::State {
     let mut ours = ours.clone();
     let mut theirs = theirs.clone();
     let (mut our_state, mut their_state) = (sync::State::new(), sync::State::new());
