@@ -264,19 +264,11 @@ pub async fn accept(
     state.hub.sharing().flush().await?;
     let mut joined = 0;
     for membership in &memberships {
-        if !state.hub.admit_member(membership).await? {
-            continue;
+        if state.hub.admit_member(membership).await? {
+            joined += 1;
         }
-        shared_list::record(
-            &state.hub,
-            &state.accounts,
-            &current.user.id,
-            &membership.document_id,
-            Some(membership),
-        )
-        .await?;
-        joined += 1;
     }
+    shared_list::refresh(&state.hub, &state.accounts, &current.user.id).await?;
     if joined == 0 {
         return Err(SharingError::Invalid.into());
     }
@@ -335,7 +327,7 @@ pub async fn remove_member(
     if !state.hub.remove_member(&doc, &user_id).await? {
         return Err(ApiError::NotFound);
     }
-    shared_list::record(&state.hub, &state.accounts, &user_id, &doc, None).await?;
+    shared_list::refresh(&state.hub, &state.accounts, &user_id).await?;
     tracing::info!(user = %current.user.id, member = %user_id, "member removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -839,3 +839,109 @@ async fn memberships_survive_a_restart() {
     assert_eq!(shared[0]["role"], "reader");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_second_invitation_changes_the_role_and_the_list_heals_itself() {
+    let server = TestServer::start().await;
+    let owner = User::new(&server, "sam@example.org").await;
+    let peer = User::new(&server, "alex@example.org").await;
+    let entry = new_entry(&server, &owner, "sam-phone", "Entry").await;
+    let other = new_entry(&server, &owner, "sam-phone", "Other").await;
+    share(&server, &owner, entry.id, "reader", &peer, "Alex").await;
+
+    // The peer's root list loses the entry behind the server's back (as a
+    // crash between storing a membership and writing the list would).
+    let mut device = Peer::join(&server, peer.token(), "alex-phone").await;
+    let mut root = synced_root(&mut device, &peer).await;
+    assert_eq!(
+        shared_entry(&root.doc, entry.id).map(|(role, _)| role),
+        Some("reader".to_owned())
+    );
+    {
+        let mut tx = root.doc.transaction();
+        let (_, shared) = tx.get(ROOT, "shared").unwrap().unwrap();
+        tx.delete(&shared, entry.id.to_string().as_str()).unwrap();
+        tx.commit();
+    }
+    assert_eq!(
+        root.sync_until(&mut device, |_| true).await,
+        Outcome::Synced
+    );
+    assert_eq!(shared_entry(&root.doc, entry.id), None);
+
+    // The next share of another document brings the lost entry back.
+    share(&server, &owner, other.id, "reader", &peer, "Alex").await;
+    follow_root(&mut device, &mut root, entry.id, |root, _| {
+        shared_entry(root, entry.id).is_some() && shared_entry(root, other.id).is_some()
+    })
+    .await;
+    // A new invitation as writer changes the role.
+    share(&server, &owner, entry.id, "writer", &peer, "Alex").await;
+    follow_root(&mut device, &mut root, entry.id, |root, _| {
+        shared_entry(root, entry.id).is_some_and(|(role, _)| role == "writer")
+    })
+    .await;
+    let shared = json_of(get(&server, "/api/shared", peer.token()).await).await;
+    assert_eq!(shared.as_array().unwrap().len(), 2);
+    let members = json_of(
+        get(
+            &server,
+            &format!("/api/documents/{}/members", entry.id),
+            owner.token(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        members.as_array().unwrap().len(),
+        1,
+        "one membership, replaced"
+    );
+    assert_eq!(members[0]["role"], "writer");
+    // Now a writer, the peer's change is kept.
+    let mut copy = Replica::empty(entry.id);
+    copy.sync_until(&mut device, |doc| text_of(doc, "title").is_some())
+        .await;
+    edit_title(&mut copy, "Ours: ");
+    assert_eq!(
+        copy.sync_until(&mut device, |_| true).await,
+        Outcome::Synced
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn guessing_invitation_tokens_is_slowed_down_as_guessing_passwords_is() {
+    let server = TestServer::start_with(|c| c.login_attempts_per_minute = 3).await;
+    let owner = User::new(&server, "sam@example.org").await;
+    let guesser = User::new(&server, "guess@example.org").await;
+    let entry = new_entry(&server, &owner, "sam-phone", "Entry").await;
+    let invitation = invite(&server, &owner, entry.id, "writer").await;
+    for _ in 0..3 {
+        let response = accept(&server, guesser.token(), "a-guessed-token", None).await;
+        assert_eq!(response.status(), 400);
+    }
+    // Even the right token waits now: a guess that hit would not be told apart.
+    let response = accept(
+        &server,
+        guesser.token(),
+        invitation["token"].as_str().unwrap(),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(error_code(response).await, "too_many_requests");
+    // It was not used up: the owner sees it open.
+    let listed = json_of(
+        get(
+            &server,
+            &format!("/api/documents/{}/invitations", entry.id),
+            owner.token(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(listed[0]["state"], "open");
+    server.stop().await;
+}
