@@ -10,6 +10,7 @@ mod evidence;
 mod hostile;
 mod security;
 mod sharing;
+mod sharing_grants;
 mod support;
 
 use std::time::Duration;

@@ -88,7 +88,10 @@ pub fn router(state: AppState) -> Router {
             post(sharing::accept.layer(json_body_limit())),
         )
         .route("/invitations/{id}", delete(sharing::revoke_invitation))
-        .route("/documents/{id}/members", get(sharing::members))
+        .route(
+            "/documents/{id}/members",
+            get(sharing::members).post(sharing::grant_member.layer(json_body_limit())),
+        )
         .route(
             "/documents/{id}/members/{user_id}",
             delete(sharing::remove_member),

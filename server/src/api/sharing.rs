@@ -1,5 +1,6 @@
 //! Sharing a document: invitations (make, list, withdraw, accept), its
-//! members (list, remove, leave) and the documents shared with the caller.
+//! members (list, grant another document, remove, leave) and the documents
+//! shared with the caller.
 //! The contract is in ARCHITECTURE.md ("Sharing"). Each accepted or ended
 //! membership is also written into the member's root document
 //! ([`shared_list`]).
@@ -19,8 +20,8 @@ use super::session::{is_https, CurrentDevice};
 use super::{ApiError, AppState};
 use crate::accounts::shared_list;
 use crate::sharing::{
-    clean_display_name, Grant, Invitation, InvitationState, NewInvitation, NewMember, Role,
-    SharingError,
+    clean_display_name, Grant, Invitation, InvitationState, Membership, NewInvitation, NewMember,
+    Role, SharingError,
 };
 
 /// The name a member is listed by when they give none.
@@ -288,6 +289,17 @@ pub struct MemberView {
     since: String,
 }
 
+impl MemberView {
+    fn of(member: Membership) -> Self {
+        Self {
+            user_id: member.user_id,
+            display_name: member.display_name,
+            role: member.role,
+            since: member.since,
+        }
+    }
+}
+
 pub async fn members(
     State(state): State<AppState>,
     current: CurrentDevice,
@@ -303,14 +315,73 @@ pub async fn members(
         sharing
             .members(&doc)?
             .into_iter()
-            .map(|member| MemberView {
-                user_id: member.user_id,
-                display_name: member.display_name,
-                role: member.role,
-                since: member.since,
-            })
+            .map(MemberView::of)
             .collect(),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantRequest {
+    user_id: String,
+    role: Role,
+    /// Another document of the same owner that the user is already a member
+    /// of: the grant extends that share, so nobody is added who was not let in.
+    via: String,
+}
+
+/// The owner gives an existing member of one of their documents a role on
+/// another of their documents (an entry made later in a registration year
+/// whose portfolio that member already reads). No invitation: the member
+/// accepted one for `via`, and the name they chose there is kept.
+pub async fn grant_member(
+    State(state): State<AppState>,
+    current: CurrentDevice,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<GrantRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let doc = parse_doc_id(&id)?;
+    let via = parse_doc_id(&request.via)?;
+    if request.role == Role::Owner {
+        return Err(SharingError::InvalidRole.into());
+    }
+    let user_id = &current.user.id;
+    if doc == current.user.root_doc {
+        return Err(ApiError::NotFound);
+    }
+    require_owner(&state, &doc, user_id)?;
+    require_owner(&state, &via, user_id)?;
+    let sharing = state.hub.sharing();
+    let Some(through) = sharing.membership(&via, &request.user_id)? else {
+        return Err(ApiError::NotFound);
+    };
+    if let Some(existing) = sharing.membership(&doc, &request.user_id)? {
+        return Ok((StatusCode::OK, Json(MemberView::of(existing))));
+    }
+    let membership = Membership {
+        document_id: doc,
+        user_id: request.user_id.clone(),
+        role: request.role,
+        display_name: through.display_name,
+        owner_display_name: through.owner_display_name,
+        since: crate::clock::now_rfc3339(),
+    };
+    sharing.put_membership(&membership)?;
+    sharing.flush().await?;
+    // Deleted since it was checked: the membership is gone again.
+    if !state.hub.admit_member(&membership).await? {
+        return Err(ApiError::NotFound);
+    }
+    shared_list::record(
+        &state.hub,
+        &state.accounts,
+        &membership.user_id,
+        &doc,
+        Some(&membership),
+    )
+    .await?;
+    tracing::info!(user = %user_id, member = %membership.user_id, "member granted another document");
+    Ok((StatusCode::CREATED, Json(MemberView::of(membership))))
 }
 
 /// The owner removes a member; a member removes themselves (leaves).

@@ -35,6 +35,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("POST", "/api/invitations/accept", Access::Device),
     ("DELETE", "/api/invitations/{id}", Access::Device),
     ("GET", "/api/documents/{id}/members", Access::Device),
+    ("POST", "/api/documents/{id}/members", Access::Device),
     (
         "DELETE",
         "/api/documents/{id}/members/{user_id}",
@@ -354,6 +355,12 @@ async fn owner_with_an_entry(server: &TestServer, email: &str) -> Owner {
 }
 
 /// The request for an endpoint, `{id}` naming one of the owner's things.
+/// Granting the owner (as if a member of `via`) a role on a document: only
+/// the owner of both may, and never the owner role.
+fn grant_body(owner: &Owner, via: &fieldbook_shared::DocumentId) -> Value {
+    serde_json::json!({ "userId": owner.account.user_id, "role": "reader", "via": via.to_string() })
+}
+
 fn request_for(
     server: &TestServer,
     method: &str,
@@ -404,6 +411,7 @@ fn request_for(
         ("POST", _) if path.ends_with("/invitations") => {
             request.json(&serde_json::json!({ "role": "reader" }))
         }
+        ("POST", _) if path.ends_with("/members") => request.json(&grant_body(owner, &owner.entry)),
         _ => request,
     }
 }
@@ -762,6 +770,7 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
             ("POST", "/api/documents/{id}/invitations")
             | ("GET", "/api/documents/{id}/invitations")
             | ("GET", "/api/documents/{id}/members")
+            | ("POST", "/api/documents/{id}/members")
             | ("DELETE", "/api/documents/{id}/members/{user_id}")
             | ("DELETE", "/api/invitations/{id}") => {
                 // Sharing the owner's entry, seeing who shares it or its
@@ -783,10 +792,12 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
                     .replace("{user_id}", &intruder_account.user_id)
                     .replace("{id}", "0123456789abcdef0123456789abcdef");
                 let request = client().request(method.parse().unwrap(), server.url(&unknown));
-                let request = if *method == "POST" {
-                    request.json(&serde_json::json!({ "role": "reader" }))
-                } else {
-                    request
+                let request = match (*method, *path) {
+                    ("POST", "/api/documents/{id}/members") => {
+                        request.json(&grant_body(&owner, &random_doc_id()))
+                    }
+                    ("POST", _) => request.json(&serde_json::json!({ "role": "reader" })),
+                    _ => request,
                 };
                 let response = as_intruder.apply(request).send().await.unwrap();
                 assert_eq!(response.status(), 404, "{method} {unknown}");
