@@ -6,7 +6,8 @@ interface Props {
   /** Set when the session ended: the user signs in again as the same person. */
   again?: { email: string; onSignOut: () => void };
   /** An invitation link was opened: the user signs in or signs up to join. */
-  invited?: boolean;
+  /** What an invitation opened before signing in is to ("a peer conversation"). */
+  invited?: string | null;
 }
 
 /** The server's rule (accounts.rs); checked here too to answer at once. */
@@ -46,7 +47,7 @@ export function SignInScreen({ onSignedIn, again, invited }: Props) {
         {again ? (
           <p>Your session has ended. Sign in again to keep syncing. Your notes are safe on this device meanwhile.</p>
         ) : invited ? (
-          <p>You have been invited to a peer conversation. Sign in, or create an account on this Fieldbook, and you will come straight back to the invitation.</p>
+          <p>You have been invited to {invited}. Sign in, or create an account on this Fieldbook, and you will come straight back to the invitation.</p>
         ) : (
           <p>CPD notes from the field, ready for Social Work England.</p>
         )}

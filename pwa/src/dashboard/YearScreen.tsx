@@ -4,6 +4,7 @@ import type { DraftRecord } from "../sync/drafts";
 import type { EntryDoc } from "../sync/schema";
 import { summarize, STATUS_LABELS } from "../cpd/summary";
 import { useNow, useSubscription } from "../ui/hooks";
+import { YearSharePanel } from "../sharing/YearSharePanel";
 import { currentRegistrationYear, deadlineMessage, isInYear, yearsWithEntries } from "../cpd/year";
 import { nearDuplicates, PEER_REFLECTIONS_NEEDED, PIECES_NEEDED, statusCounts, yearProgress } from "../cpd/rules";
 
@@ -123,6 +124,8 @@ export function YearScreen({ client }: { client: SyncClient | null }) {
           ))}
         </ul>
       )}
+
+      {client && <YearSharePanel client={client} label={year.label} />}
 
       <fieldset class="tags checklist">
         <legend>Renewal checklist</legend>

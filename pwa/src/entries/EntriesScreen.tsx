@@ -5,6 +5,7 @@ import { useNow, useSubscription } from "../ui/hooks";
 import { PCF_DOMAINS, SWE_STANDARDS } from "../cpd/rules";
 import { Nudges } from "../dashboard/Nudges";
 import { Boundary } from "../ui/Boundary";
+import { listedShares } from "../sharing/routes";
 import type { EntryDoc } from "../sync/schema";
 
 /** A tag filter value: "standards:4.1", "pcf:values", or "" for every entry. */
@@ -24,7 +25,7 @@ export function EntriesScreen({ client }: { client: SyncClient | null }) {
   const shown = records.filter((record) => (record.doc ? matchesQuery(record.doc, query) && hasTag(record.doc, tag) : query.trim() === "" && !tag));
   const loaded = records.flatMap((record) => (record.doc ? [record.doc] : []));
   const conversations = client?.conversations ?? null;
-  const sharedCount = useSubscription(conversations ? (listener) => conversations.subscribe(listener) : null, () => conversations?.shared().length ?? 0);
+  const sharedCount = useSubscription(conversations ? (listener) => conversations.subscribe(listener) : null, () => (client ? listedShares(client).length : 0));
 
   return (
     <section class="drafts" aria-labelledby="entries-heading">

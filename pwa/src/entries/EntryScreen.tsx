@@ -8,6 +8,7 @@ import { TextField } from "../ui/TextField";
 import { useNow, useSubscription } from "../ui/hooks";
 import { EvidencePanel } from "../evidence/EvidencePanel";
 import { PeerPanel } from "../sharing/PeerPanel";
+import { SupervisionPanel } from "../sharing/SupervisionPanel";
 import { NotesPanel } from "./NotesPanel";
 import { SweForm } from "./SweForm";
 import { TextMergeNote } from "./MergeNotes";
@@ -74,6 +75,9 @@ export function EntryScreen({ client, id, onDeleted }: Props) {
       </div>
       <Boundary what="reflecting with a peer">
         {client && <PeerPanel client={client} id={id} doc={doc} />}
+      </Boundary>
+      <Boundary what="the supervisor's comments">
+        {client && <SupervisionPanel client={client} id={id} doc={doc} />}
       </Boundary>
       <Boundary what="the evidence">
         <EvidencePanel drafts={drafts} id={id} doc={doc} />

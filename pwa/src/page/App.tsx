@@ -4,6 +4,7 @@ import { forgetUser } from "../local/keys";
 import type { SyncClient } from "../sync/client";
 import type { Removed } from "../sync/drafts";
 import { asSharedDocId } from "../sync/conversations";
+import { INVITATIONS, invitationRoute } from "../sharing/routes";
 import { deleteDocument, logout, rememberSession, sessionIsValid, storedSession, type StoredSession } from "../account/api";
 import { SignInScreen } from "../account/SignInScreen";
 import { CaptureScreen } from "../capture/CaptureScreen";
@@ -24,11 +25,12 @@ const ExportScreen = lazyComponent(() => import("../export/ExportScreen").then((
 const ConversationScreen = lazyComponent(() => import("../sharing/ConversationScreen").then((m) => m.ConversationScreen));
 const InviteScreen = lazyComponent(() => import("../sharing/InviteScreen").then((m) => m.InviteScreen));
 const SharedScreen = lazyComponent(() => import("../sharing/SharedScreen").then((m) => m.SharedScreen));
+const SupervisionScreen = lazyComponent(() => import("../sharing/SupervisionScreen").then((m) => m.SupervisionScreen));
 const ProfileForm = lazyComponent(() => import("../account/ProfileForm").then((m) => m.ProfileForm));
 
 /** Loads the other screens once the app has painted, so moving between them never waits. */
 function preloadScreens(): void {
-  const load = () => [EntriesScreen, EntryScreen, YearScreen, ExportScreen, ConversationScreen, SharedScreen].forEach((screen) => void screen.preload());
+  const load = () => [EntriesScreen, EntryScreen, YearScreen, ExportScreen, ConversationScreen, SharedScreen, SupervisionScreen].forEach((screen) => void screen.preload());
   if ("requestIdleCallback" in window) requestIdleCallback(load, { timeout: 2000 });
   else setTimeout(load, 500);
 }
@@ -38,7 +40,7 @@ export function App() {
   if (!session) {
     return (
       <SignInScreen
-        invited={isInvitation(location.hash)}
+        invited={invitedTo(location.hash)}
         onSignedIn={(signedIn) => {
           rememberSession(signedIn);
           // An invitation opened before signing in is where the user lands.
@@ -55,6 +57,12 @@ const DELETION_CHECK_MS = 5000;
 
 function isInvitation(hash: string): boolean {
   return hash.startsWith("#/invite/");
+}
+
+/** What an invitation in the address is to, in words, or null. */
+function invitedTo(hash: string): string | null {
+  const invitation = invitationRoute(hash.slice(1));
+  return invitation ? INVITATIONS[invitation.kind].what : null;
 }
 
 function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedOut: () => void }) {
@@ -101,6 +109,20 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
       void opened?.close();
     };
   }, [session.userId]);
+
+  // The owner's supervisor views take in entries dated later in their year.
+  useEffect(() => {
+    if (!client) return;
+    let stop: (() => void) | null = null;
+    let cancelled = false;
+    void import("../sharing/supervision-grants").then(({ SupervisionGrants }) => {
+      if (!cancelled) stop = new SupervisionGrants(client).start();
+    });
+    return () => {
+      cancelled = true;
+      stop?.();
+    };
+  }, [client]);
 
   useEffect(() => onUpdateReady(setUpdateReady), []);
 
@@ -180,8 +202,9 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
   // "#/drafts" was the list's address before drafts became entries; old links still work.
   const entryMatch = route.replace(/^\/drafts/, "/entries").match(/^\/entries\/([^/]+)$/);
   const conversationMatch = route.match(/^\/conversations\/([^/]+)$/);
-  const inviteMatch = route.match(/^\/invite\/([^/]+)$/);
-  const screen = entryMatch ? "entry" : conversationMatch ? "conversation" : inviteMatch ? "invite" : route === "/shared" ? "shared" : route === "/entries" || route === "/drafts" ? "entries" : route === "/year" ? "year" : route === "/export" ? "export" : "capture";
+  const supervisionMatch = route.match(/^\/supervision\/([^/]+)(?:\/([^/]+))?$/);
+  const invitation = invitationRoute(route);
+  const screen = entryMatch ? "entry" : conversationMatch ? "conversation" : supervisionMatch ? "supervision" : invitation ? "invite" : route === "/shared" ? "shared" : route === "/entries" || route === "/drafts" ? "entries" : route === "/year" ? "year" : route === "/export" ? "export" : "capture";
 
   return (
     <div class="app">
@@ -241,7 +264,8 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
           {screen === "year" && <YearScreen client={client} />}
           {screen === "export" && <ExportScreen client={client} />}
           {screen === "conversation" && <ConversationScreen client={client} id={asSharedDocId(conversationMatch![1])} deviceName={session.deviceName} />}
-          {screen === "invite" && <InviteScreen client={client} token={inviteMatch![1]} />}
+          {screen === "supervision" && <SupervisionScreen client={client} id={asSharedDocId(supervisionMatch![1])} entryId={supervisionMatch![2] ?? null} />}
+          {screen === "invite" && <InviteScreen client={client} token={invitation!.token} kind={invitation!.kind} />}
           {screen === "shared" && <SharedScreen client={client} />}
         </Boundary>
         {screen === "entries" && (
@@ -267,7 +291,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
         <a href="#/" class="nav-link" aria-current={screen === "capture" ? "page" : undefined}>
           Capture
         </a>
-        <a href="#/entries" class="nav-link" aria-current={screen === "entries" || screen === "entry" || screen === "shared" || screen === "conversation" ? "page" : undefined}>
+        <a href="#/entries" class="nav-link" aria-current={screen === "entries" || screen === "entry" || screen === "shared" || screen === "conversation" || screen === "supervision" ? "page" : undefined}>
           Entries
         </a>
         <a href="#/year" class="nav-link" aria-current={screen === "year" ? "page" : undefined}>

@@ -32,7 +32,7 @@ test("signing out clears every one of the user's keys and keeps the device's and
     knownShares(userId, device).write({ "doc-2": "Working with interpreters" });
     const contribution = { id: "c1", authorId: "peer", role: "Social worker", createdAt: 1, text: "Hello" };
     const conversation = { type: CONVERSATION_TYPE, schemaVersion: 1, createdAt: 1, ownerId: "peer", topic: "t", shown: { description: null, learning: null }, roles: {}, contributions: [contribution] };
-    new SeenContributions(userId, device).markSeen("doc-2", conversation);
+    new SeenContributions(userId, device).markSeen("doc-2", conversation.contributions);
   }
   device.setItem(USER_KEYS.session(ALICE), JSON.stringify({ userId: ALICE, rootDocUrl: "automerge:x" }));
   expect(await storageWarningDue(device, async () => "refused")).toBe(true);

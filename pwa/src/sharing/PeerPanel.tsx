@@ -88,17 +88,8 @@ function StartConversation({ client, id, doc }: { client: SyncClient; id: DraftI
 function ConversationExtracts({ client, entryId, conversationId }: { client: SyncClient; entryId: DraftId; conversationId: SharedDocId }) {
   const conversations = client.conversations;
   const record = useSubscription((listener) => conversations.subscribe(listener), () => conversations.conversation(conversationId));
-  const [status, setStatus] = useState("");
   const doc = record?.doc;
-  const unseen = doc ? new SeenContributions(conversations.userId).unseen(conversationId, doc).length : 0;
-  const insert = (contribution: Contribution, index: number, quote: boolean) => {
-    const drafts = client.drafts;
-    const entry = drafts.get(entryId)?.doc;
-    const fromPeer = contribution.authorId !== conversations.userId;
-    if (fromPeer && entry && !entry.peerReflection?.peerRole && contribution.role) drafts.setPeerReflection(entryId, { peerRole: contribution.role });
-    const added = drafts.appendParagraph(entryId, "peerReflection.text", quote ? `“${contribution.text}”` : contribution.text);
-    setStatus(added ? `Part ${index + 1} of the conversation ${quote ? "quoted" : "inserted"} into Peer reflection.` : `Part ${index + 1} is already in Peer reflection.`);
-  };
+  const unseen = doc ? new SeenContributions(conversations.userId).unseen(conversationId, doc.contributions).length : 0;
   return (
     <>
       <p>
@@ -108,26 +99,46 @@ function ConversationExtracts({ client, entryId, conversationId }: { client: Syn
       </p>
       {!doc ? (
         <p class="empty">The conversation is not on this device yet. It arrives when this device is online.</p>
-      ) : doc.contributions.length === 0 ? (
-        <p class="empty">Nothing written in the conversation yet.</p>
       ) : (
-        <ol class="contributions">
-          {doc.contributions.map((contribution, index) => (
-            <li key={contribution.id} class="contribution">
-              <p class="contribution-meta">{contribution.authorId === conversations.userId ? `You (${contribution.role})` : contribution.role}</p>
-              <p class="contribution-text">{contribution.text}</p>
-              <div class="actions">
-                <button type="button" class="button button-secondary" onClick={() => insert(contribution, index, false)} aria-label={`Insert part ${index + 1} of the conversation into Peer reflection`}>
-                  Insert into Peer reflection
-                </button>
-                <button type="button" class="button button-secondary" onClick={() => insert(contribution, index, true)} aria-label={`Quote part ${index + 1} of the conversation in Peer reflection`}>
-                  Quote
-                </button>
-              </div>
-            </li>
-          ))}
-        </ol>
+        <ExtractList client={client} entryId={entryId} contributions={doc.contributions} what="the conversation" discussedOn={null} />
       )}
+    </>
+  );
+}
+
+/** Contributions, each insertable or quotable into the peer reflection;
+ * inserting a peer's first sets the peer's role. */
+function ExtractList({ client, entryId, contributions, what, discussedOn }: { client: SyncClient; entryId: DraftId; contributions: readonly Contribution[]; what: string; discussedOn: string | null }) {
+  const me = client.conversations.userId;
+  const [status, setStatus] = useState("");
+  const insert = (contribution: Contribution, index: number, quote: boolean) => {
+    const drafts = client.drafts;
+    const entry = drafts.get(entryId)?.doc;
+    const fromPeer = contribution.authorId !== me;
+    if (fromPeer && entry && !entry.peerReflection?.peerRole && contribution.role) drafts.setPeerReflection(entryId, { peerRole: contribution.role });
+    if (discussedOn && entry && !entry.peerReflection?.discussedOn) drafts.setPeerReflection(entryId, { discussedOn });
+    const added = drafts.appendParagraph(entryId, "peerReflection.text", quote ? `“${contribution.text}”` : contribution.text);
+    setStatus(added ? `Part ${index + 1} of ${what} ${quote ? "quoted" : "inserted"} into Peer reflection.` : `Part ${index + 1} is already in Peer reflection.`);
+  };
+  if (contributions.length === 0) return <p class="empty">Nothing written in {what} yet.</p>;
+  return (
+    <>
+      <ol class="contributions">
+        {contributions.map((contribution, index) => (
+          <li key={contribution.id} class="contribution">
+            <p class="contribution-meta">{contribution.authorId === me ? `You (${contribution.role})` : contribution.role}</p>
+            <p class="contribution-text">{contribution.text}</p>
+            <div class="actions">
+              <button type="button" class="button button-secondary" onClick={() => insert(contribution, index, false)} aria-label={`Insert part ${index + 1} of ${what} into Peer reflection`}>
+                Insert into Peer reflection
+              </button>
+              <button type="button" class="button button-secondary" onClick={() => insert(contribution, index, true)} aria-label={`Quote part ${index + 1} of ${what} in Peer reflection`}>
+                Quote
+              </button>
+            </div>
+          </li>
+        ))}
+      </ol>
       <p class="note-status" aria-live="polite">
         {status}
       </p>

@@ -1,12 +1,20 @@
 import type { SyncClient } from "../sync/client";
-import { CONVERSATION_TYPE } from "../sync/schema";
+import { CONVERSATION_TYPE, SUPERVISION_TYPE } from "../sync/schema";
 import { useSubscription } from "../ui/hooks";
+import { listedShares, sharedRoute } from "./routes";
+
+/** What each kind this version shows is called, and what the member does in it. */
+const KINDS: Record<string, { name: string; does: string }> = {
+  [CONVERSATION_TYPE]: { name: "Peer conversation", does: "to write in" },
+  [SUPERVISION_TYPE]: { name: "Supervisor view", does: "to read and comment" },
+};
 
 /** Everything others share with this user, from the root document's
- * `shared` map (so every device of theirs lists the same). */
+ * `shared` map (so every device of theirs lists the same). Entries read in a
+ * supervisor view are listed in that view, not here. */
 export function SharedScreen({ client }: { client: SyncClient | null }) {
   const conversations = client?.conversations ?? null;
-  const shared = useSubscription(conversations ? (listener) => conversations.subscribe(listener) : null, () => conversations?.shared() ?? null);
+  const shared = useSubscription(conversations ? (listener) => conversations.subscribe(listener) : null, () => (client ? listedShares(client) : null));
   return (
     <section aria-labelledby="shared-heading">
       <h1 id="shared-heading" class="screen-title">
@@ -19,12 +27,15 @@ export function SharedScreen({ client }: { client: SyncClient | null }) {
       ) : (
         <ul class="draft-list">
           {shared.map((item) => {
-            const from = `From ${item.ownerDisplayName || "a peer"} · ${item.role === "reader" ? "to read" : "to write in"}`;
+            const kind = item.kind ? KINDS[item.kind] : undefined;
+            const from = `From ${item.ownerDisplayName || "a peer"} · ${kind?.does ?? (item.role === "reader" ? "to read" : "to write in")}`;
             return (
               <li key={item.id} class="draft-item">
-                {item.kind === CONVERSATION_TYPE ? (
-                  <a class="draft-link" href={`#/conversations/${item.id}`}>
-                    <span class="draft-title">Peer conversation: {item.title}</span>
+                {kind ? (
+                  <a class="draft-link" href={sharedRoute(item.kind, item.id)}>
+                    <span class="draft-title">
+                      {kind.name}: {item.title}
+                    </span>
                     <span class="draft-meta">{from}</span>
                   </a>
                 ) : (

@@ -20,9 +20,10 @@ export interface Member {
   since: string;
 }
 
-/** `displayName` is the name the owner goes by to whoever accepts. */
+/** `displayName` is the name the owner goes by to whoever accepts; left
+ * empty, the server's default ("Owner"). */
 export function createInvitation(documentId: string, role: MemberRole, displayName: string, include?: { documentId: string; role: MemberRole }[]): Promise<Invitation> {
-  return call("POST", `/api/documents/${encodeURIComponent(documentId)}/invitations`, { role, displayName, ...(include ? { include } : {}) });
+  return call("POST", `/api/documents/${encodeURIComponent(documentId)}/invitations`, { role, ...(displayName.trim() ? { displayName: displayName.trim() } : {}), ...(include ? { include } : {}) });
 }
 
 export function listInvitations(documentId: string): Promise<Invitation[]> {
@@ -39,6 +40,12 @@ export function acceptInvitation(token: string, displayName: string): Promise<{ 
 
 export function listMembers(documentId: string): Promise<Member[]> {
   return call("GET", `/api/documents/${encodeURIComponent(documentId)}/members`);
+}
+
+/** The owner gives `userId`, already a member of their document `via`, a
+ * role on another of their documents; idempotent. */
+export function grantMember(documentId: string, userId: string, role: MemberRole, via: string): Promise<Member> {
+  return call("POST", `/api/documents/${encodeURIComponent(documentId)}/members`, { userId, role, via });
 }
 
 /** The owner removes a member; a member removes themselves (leaving). */

@@ -46,6 +46,17 @@ export function shareBlocked(doc: EntryDoc): string | null {
   return `${open === 1 ? "1 possible identifying detail is" : `${open} possible identifying details are`} still open in this entry. Edit or keep ${open === 1 ? "it" : "each"} in the entry before sharing any of it.`;
 }
 
+/** Why a supervisor may not read the entry, or null if they may: their copy
+ * holds the whole entry, its notes included, so those are checked too. */
+export function supervisionBlocked(doc: EntryDoc): string | null {
+  const blocked = shareBlocked(doc);
+  if (blocked) return blocked;
+  const kept = doc.dismissedFlags ?? [];
+  const flagged = doc.notes.filter((note) => openFlags(`${note.text}\n${note.transcript ?? ""}`, kept).length > 0).length;
+  if (flagged === 0) return null;
+  return `${flagged === 1 ? "1 note has" : `${flagged} notes have`} possible identifying details. A supervisor reads the whole entry, notes included: edit ${flagged === 1 ? "it" : "them"} before sharing.`;
+}
+
 /** Whether one part of the entry can be shown, and why not. */
 export function partProblem(doc: EntryDoc, part: SharePart): string | null {
   if (!doc[part].trim()) return "Nothing written here yet.";

@@ -19,10 +19,10 @@ function conversation(ids: [string, string][]): ConversationDoc {
 test("contributions by others are unread until shown; one's own never are", () => {
   const seen = new SeenContributions("me", memoryStorage());
   const first = conversation([["a", "peer"], ["b", "me"]]);
-  expect(seen.unseen("c1", first)).toEqual(["a"]);
-  seen.markSeen("c1", first);
-  expect(seen.unseen("c1", first)).toEqual([]);
+  expect(seen.unseen("c1", first.contributions)).toEqual(["a"]);
+  seen.markSeen("c1", first.contributions);
+  expect(seen.unseen("c1", first.contributions)).toEqual([]);
   const later = conversation([["a", "peer"], ["b", "me"], ["c", "peer"]]);
-  expect(seen.unseen("c1", later)).toEqual(["c"]);
-  expect(seen.unseen("c2", later)).toEqual(["a", "c"]);
+  expect(seen.unseen("c1", later.contributions)).toEqual(["c"]);
+  expect(seen.unseen("c2", later.contributions)).toEqual(["a", "c"]);
 });

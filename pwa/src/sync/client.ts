@@ -10,6 +10,7 @@ import { BroadcastChannelNetworkAdapter } from "@automerge/automerge-repo-networ
 import wasmUrl from "@automerge/automerge/automerge.wasm?url";
 import { ConversationStore } from "./conversations";
 import { DraftStore } from "./drafts";
+import { SupervisionStore } from "./supervision";
 import { authorMessage } from "./merges";
 import type { RootDoc } from "./schema";
 import { SyncLedger, syncStatus, type SyncStatus } from "./status";
@@ -51,6 +52,7 @@ export function databaseName(userId: string): string {
 export class SyncClient {
   readonly drafts: DraftStore;
   readonly conversations: ConversationStore;
+  readonly supervision: SupervisionStore;
   readonly #repo: Repo;
   readonly #socket: WebSocketClientAdapter;
   readonly #ledger: SyncLedger;
@@ -70,6 +72,7 @@ export class SyncClient {
     this.#ledger = new SyncLedger(session.userId);
     this.drafts = new DraftStore(repo, root, session.deviceName, session.deviceId);
     this.conversations = new ConversationStore(repo, root, session.userId, authorMessage({ deviceId: session.deviceId, device: session.deviceName }));
+    this.supervision = new SupervisionStore(this.conversations);
     this.#status = this.#computeStatus();
 
     // The repo records each peer's metadata on these events before we see

@@ -2,46 +2,15 @@
 // joined by a BroadcastChannel (the server's access control is tested on
 // the server; here the document model and what each side's app does).
 import { afterEach, describe, expect, test } from "vitest";
-import { Repo, type DocHandle, type DocumentId } from "@automerge/automerge-repo/slim";
 import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
-import { BroadcastChannelNetworkAdapter } from "@automerge/automerge-repo-network-broadcastchannel";
 import { ConversationStore } from "./conversations";
 import { memoryStorage } from "../test-storage";
 import type { RootDoc } from "./schema";
+import { closeSharingDevices, newRoot, sharingDevice as device, shareWith, until } from "./testing";
 
-const repos: Repo[] = [];
 let run = 0;
 
-afterEach(async () => {
-  // A document still being looked for cannot be flushed; nothing of it is lost.
-  await Promise.all(repos.splice(0).map((repo) => repo.shutdown().catch(() => undefined)));
-});
-
-function device(name: string, channel: string): Repo {
-  const repo = new Repo({ storage: new IndexedDBStorageAdapter(name), network: [new BroadcastChannelNetworkAdapter({ channelName: channel })] });
-  repos.push(repo);
-  return repo;
-}
-
-function newRoot(repo: Repo): DocHandle<RootDoc> {
-  return repo.create<RootDoc>({ type: "fieldbook/root", schemaVersion: 1, entries: {}, settings: {} });
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** What the server does when an invitation is accepted. */
-function shareWith(root: DocHandle<RootDoc>, id: DocumentId): void {
-  root.change((doc) => {
-    doc.shared ??= {};
-    doc.shared[id] = { role: "writer", ownerDisplayName: "Sam", since: "2026-12-03T15:00:00Z" };
-  });
-}
+afterEach(closeSharingDevices);
 
 async function ownerAndPeer() {
   const channel = `conversations-${++run}`;
@@ -75,7 +44,7 @@ describe("ConversationStore", () => {
 
   test("a peer who joins writes with their role, and both sides see both contributions", async () => {
     const { owner, peer, peerRoot, id } = await ownerAndPeer();
-    expect(await peer.join(id, "Senior practitioner")).toBe(true);
+    expect(await peer.join(id, "Senior practitioner")).toBe("fieldbook/conversation");
     shareWith(peerRoot, id);
     owner.contribute(id, "What did you notice about the briefing?");
     peer.contribute(id, "Meeting the interpreter first changed the visit.");

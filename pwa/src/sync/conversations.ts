@@ -1,14 +1,17 @@
-// Documents shared between users: the peer conversations this user started
-// (listed in the root's settings as "conversation/<id>" = the entry's id, one
-// flat key each so two devices starting one at once both keep theirs) and
-// every document others share with this user (the root's `shared` map, which
-// only the server writes). When a share ends the server takes it off that
-// map; this device then deletes its copy and says so, once.
+// Documents shared between users: those this user started to share (listed
+// in the root's settings, one flat key each so two devices starting one at
+// once both keep theirs: "conversation/<id>" = the entry's id, and the keys of
+// supervision.ts) and every document others share with this user (the
+// root's `shared` map, which only the server writes). This store loads them
+// all and gives the peer conversations; supervision.ts reads and changes its
+// kind through it. When a share ends the
+// server takes it off that map; this device then deletes its copy and says
+// so, once.
 
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo/slim";
 import { USER_KEYS } from "../local/keys";
 import { json, Stored } from "../local/stored";
-import { CONVERSATION_SCHEMA_VERSION, CONVERSATION_TYPE, type Contribution, type ConversationDoc, type MemberRole, type RootDoc, type SharedWithMe } from "./schema";
+import { CONVERSATION_SCHEMA_VERSION, CONVERSATION_TYPE, ENTRY_TYPE, SUPERVISION_TYPE, type Contribution, type ConversationDoc, type MemberRole, type RootDoc, type SharedWithMe } from "./schema";
 
 /** The ID of a document shared between users, as the rest of the app knows it. */
 export type SharedDocId = DocumentId;
@@ -41,6 +44,11 @@ export interface SharedRecord {
 }
 
 const OWNED_PREFIX = "conversation/";
+/** Every kind of document this user shares, by its key in the root's settings. */
+const OWNED_PREFIXES = [OWNED_PREFIX, "supervision/"] as const;
+export type OwnedPrefix = (typeof OWNED_PREFIXES)[number];
+/** The kinds a member writes their role into when they join. */
+const JOINABLE: readonly string[] = [CONVERSATION_TYPE, SUPERVISION_TYPE];
 
 export interface NewConversation {
   topic: string;
@@ -92,7 +100,7 @@ export class ConversationStore {
   /** The conversations this user started or was let into, newest first. */
   conversations(): ConversationRecord[] {
     const owned = this.#owned();
-    const shared = this.#root.doc()?.shared ?? {};
+    const shared = this.#shares();
     const records: ConversationRecord[] = [];
     for (const [id, entryId] of owned) records.push({ id, access: "owner", entryId, doc: this.#conversationDoc(id) });
     for (const [key, share] of Object.entries(shared)) {
@@ -117,8 +125,7 @@ export class ConversationStore {
 
   /** Everything shared with this user, newest share first. */
   shared(): SharedRecord[] {
-    const shared = this.#root.doc()?.shared ?? {};
-    return Object.entries(shared)
+    return Object.entries(this.#shares())
       .map(([id, share]: [string, SharedWithMe]) => ({
         id: id as DocumentId,
         role: share.role,
@@ -152,14 +159,7 @@ export class ConversationStore {
       roles: { [this.#userId]: fields.role },
       contributions: [],
     };
-    const handle = this.#repo.create<ConversationDoc>(doc);
-    void this.#repo.flush([handle.documentId]);
-    this.#watch(handle);
-    this.#root.change((root) => {
-      root.settings ??= {};
-      root.settings[OWNED_PREFIX + handle.documentId] = entryId;
-    });
-    return handle.documentId;
+    return this.createOwned(OWNED_PREFIX, doc, entryId);
   }
 
   /** Adds to the discussion as this user, with their role; null for a reader
@@ -196,33 +196,90 @@ export class ConversationStore {
   }
 
   /** After accepting an invitation: fetches the document and records this
-   * user's role in it. False if it did not arrive. */
-  async join(id: DocumentId, role: string): Promise<boolean> {
+   * user's role in it. Its kind ("fieldbook/supervision"), or null if it did
+   * not arrive. */
+  async join(id: DocumentId, role: string): Promise<string | null> {
     this.#joining.add(id);
     this.#emit();
     try {
-      const handle = await this.#repo.find<ConversationDoc>(id);
+      const handle = await this.#repo.find<{ type?: string; roles?: Record<string, string> }>(id);
       this.#watch(handle);
       const doc = handle.doc();
-      if (doc?.type === CONVERSATION_TYPE && doc.roles[this.#userId] !== role) handle.change((doc) => void (doc.roles[this.#userId] = role), { message: this.#message });
-      return true;
+      if (doc?.type && JOINABLE.includes(doc.type) && doc.roles && doc.roles[this.#userId] !== role) {
+        handle.change((doc) => void (doc.roles![this.#userId] = role), { message: this.#message });
+      }
+      return doc?.type ?? null;
     } catch {
       this.#joining.delete(id);
       this.#emit();
-      return false;
+      return null;
     }
   }
 
-  #owned(): [DocumentId, string][] {
+  /** The documents of one kind this user shares, with the value of each one's
+   * settings key (the entry a conversation is about, …). */
+  owned(prefix: OwnedPrefix): [DocumentId, string][] {
+    return this.settingsWith(prefix) as [DocumentId, string][];
+  }
+
+  /** The root's flat settings under `prefix` that hold strings, by the rest of their key. */
+  settingsWith(prefix: string): [string, string][] {
     const settings = this.#root.doc()?.settings ?? {};
     return Object.entries(settings)
-      .filter(([key, value]) => key.startsWith(OWNED_PREFIX) && typeof value === "string")
-      .map(([key, value]) => [key.slice(OWNED_PREFIX.length) as DocumentId, value as string]);
+      .filter(([key, value]) => key.startsWith(prefix) && typeof value === "string")
+      .map(([key, value]) => [key.slice(prefix.length), value as string]);
+  }
+
+  /** This user's access to a document shared either way, null if none. */
+  accessOf(id: DocumentId): Access | null {
+    if (OWNED_PREFIXES.some((prefix) => typeof this.#root.doc()?.settings?.[prefix + id] === "string")) return "owner";
+    const share = this.#shares()[id];
+    if (share) return share.role;
+    return this.#joining.has(id) ? "writer" : null;
+  }
+
+  /** A shared document as it is on this device; undefined until it is here. */
+  documentOf(id: DocumentId): unknown {
+    const handle = this.#handles.get(id);
+    return handle?.isReady() ? handle.doc() : undefined;
+  }
+
+  /** Starts sharing a new document of this user's: `value` goes under its
+   * settings key. */
+  createOwned<T>(prefix: OwnedPrefix, doc: T, value: string): DocumentId {
+    const handle = this.#repo.create<T>(doc);
+    void this.#repo.flush([handle.documentId]);
+    this.#watch(handle as DocHandle<unknown>);
+    this.#root.change((root) => {
+      root.settings ??= {};
+      root.settings[prefix + handle.documentId] = value;
+    });
+    return handle.documentId;
+  }
+
+  /** Changes a shared document this user may write in, if it is here. */
+  changeDocument<T>(id: DocumentId, edit: (doc: T) => void): void {
+    const handle = this.#handles.get(id) as DocHandle<T> | undefined;
+    if (!handle?.isReady() || this.accessOf(id) === "reader") return;
+    handle.change(edit, { message: this.#message });
+  }
+
+  /** The root's `shared` map as plain strings: the server writes its values
+   * as Automerge scalar strings, which Automerge 3 gives as ImmutableString
+   * objects (so `role === "reader"` would never hold). */
+  #shares(): Record<string, SharedWithMe> {
+    const shared = this.#root.doc()?.shared ?? {};
+    return Object.fromEntries(
+      Object.entries(shared).map(([id, share]) => [id, { role: String(share.role) as MemberRole, ownerDisplayName: String(share.ownerDisplayName ?? ""), since: String(share.since ?? "") }]),
+    );
+  }
+
+  #owned(): [DocumentId, string][] {
+    return this.owned(OWNED_PREFIX);
   }
 
   #docOf(id: DocumentId): unknown {
-    const handle = this.#handles.get(id);
-    return handle?.isReady() ? handle.doc() : undefined;
+    return this.documentOf(id);
   }
 
   #kindOf(id: DocumentId): string | null {
@@ -252,7 +309,8 @@ export class ConversationStore {
     if (!root) return;
     const shared = Object.keys(root.shared ?? {}) as DocumentId[];
     for (const id of shared) this.#joining.delete(id);
-    const wanted = new Set<DocumentId>([...this.#owned().map(([id]) => id), ...shared, ...this.#joining]);
+    const owned = OWNED_PREFIXES.flatMap((prefix) => this.owned(prefix).map(([id]) => id));
+    const wanted = new Set<DocumentId>([...owned, ...shared, ...this.#joining]);
     for (const id of wanted) {
       if (!this.#handles.has(id) && !this.#loading.has(id)) void this.#load(id);
     }
@@ -302,9 +360,10 @@ export class ConversationStore {
     this.#repo.delete(id);
   }
 
-  /** Keeps a shared document's title on this device, to name it if the share ends. */
+  /** Keeps a shared document's title on this device, to name it if the share
+   * ends. Not an entry read in a supervision: the supervision names the share. */
   #remember(id: DocumentId): void {
-    if (!(id in (this.#root.doc()?.shared ?? {}))) return;
+    if (!(id in (this.#root.doc()?.shared ?? {})) || this.#kindOf(id) === ENTRY_TYPE) return;
     const known = this.#known.read();
     if (id in known) {
       const title = this.#titleOf(id);

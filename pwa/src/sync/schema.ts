@@ -129,6 +129,37 @@ export interface ConversationDoc {
   contributions: Contribution[];
 }
 
+export const SUPERVISION_TYPE = "fieldbook/supervision";
+export const SUPERVISION_SCHEMA_VERSION = 1;
+
+/** What a supervisor reads: one entry, or a registration year's portfolio
+ * (its label, "2025-26"), which grows as the owner dates entries in it. */
+export type SupervisionScope = { kind: "entry"; entryId: string } | { kind: "year"; year: string };
+
+/** A supervisor's comment on one of the owner's entries, marked with role. */
+export interface Comment extends Contribution {
+  entryId: string;
+}
+
+/** The comments document of a supervisor view. The owner's entries stay
+ * theirs: each is shared with the supervisor to read, and this document,
+ * which both write in, lists them and holds the comments. */
+export interface SupervisionDoc {
+  type: typeof SUPERVISION_TYPE;
+  schemaVersion: number;
+  createdAt: number;
+  ownerId: string;
+  /** What the share is called ("CPD portfolio 2025-26" or the entry's title). */
+  topic: string;
+  scope: SupervisionScope;
+  /** The owner's entries shared with the supervisors, written by the owner's
+   * app; only an index: the server's grants decide who can read an entry. */
+  entries: Record<string, { addedAt: number }>;
+  /** Each participant's role, by user id. */
+  roles: Record<string, string>;
+  comments: Comment[];
+}
+
 export function newNote(id: string, device: string, text: string, now: number): Note {
   return { id, createdAt: now, device, kind: "text", text, audio: null, transcript: null };
 }

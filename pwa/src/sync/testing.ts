@@ -2,9 +2,12 @@
 // a DraftStore on an in-memory Repo with no network, so tests outside sync/
 // need not import automerge-repo themselves.
 
-import { Repo } from "@automerge/automerge-repo/slim";
+import { Repo, type DocHandle, type DocumentId } from "@automerge/automerge-repo/slim";
+import { ImmutableString } from "@automerge/automerge/slim";
+import { IndexedDBStorageAdapter } from "@automerge/automerge-repo-storage-indexeddb";
+import { BroadcastChannelNetworkAdapter } from "@automerge/automerge-repo-network-broadcastchannel";
 import { DraftStore } from "./drafts";
-import { newDraft, newNote, type EntryDoc, type RootDoc } from "./schema";
+import { newDraft, newNote, type EntryDoc, type MemberRole, type RootDoc } from "./schema";
 
 const repos: Repo[] = [];
 
@@ -19,6 +22,44 @@ export function memoryDrafts(device = "Phone"): DraftStore {
 /** Shuts down every Repo `memoryDrafts` made (call it in `afterEach`). */
 export async function closeMemoryDrafts(): Promise<void> {
   await Promise.all(repos.splice(0).map((repo) => repo.shutdown()));
+}
+
+/** A device of one user, with its own storage, joined to the others on
+ * `channel` by a BroadcastChannel (two users' devices meet there as they
+ * would through the server; its access control is tested on the server). */
+export function sharingDevice(name: string, channel: string): Repo {
+  const repo = new Repo({ storage: new IndexedDBStorageAdapter(name), network: [new BroadcastChannelNetworkAdapter({ channelName: channel })] });
+  repos.push(repo);
+  return repo;
+}
+
+/** Shuts down every Repo `sharingDevice` made (call it in `afterEach`). */
+export async function closeSharingDevices(): Promise<void> {
+  // A document still being looked for cannot be flushed; nothing of it is lost.
+  await Promise.all(repos.splice(0).map((repo) => repo.shutdown().catch(() => undefined)));
+}
+
+export function newRoot(repo: Repo): DocHandle<RootDoc> {
+  return repo.create<RootDoc>({ type: "fieldbook/root", schemaVersion: 1, entries: {}, settings: {} });
+}
+
+/** What the server does when an invitation is accepted: its values are
+ * Automerge scalar strings, as the server writes them (not text). */
+export function shareWith(root: DocHandle<RootDoc>, id: DocumentId, role: MemberRole = "writer"): void {
+  const scalar = (text: string) => new ImmutableString(text) as unknown as string;
+  root.change((doc) => {
+    doc.shared ??= {};
+    doc.shared[id] = { role: scalar(role) as MemberRole, ownerDisplayName: scalar("Sam"), since: scalar("2026-12-03T15:00:00Z") };
+  });
+}
+
+/** Waits for another device's change to arrive. */
+export async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 let counter = 0;

@@ -1,0 +1,104 @@
+// Two accounts in two browser contexts on the real server: the owner shares
+// an entry with a supervisor, who reads it live and comments (the owner sees
+// the comment beside the entry, marked new).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { LAPTOP, PHONE, assertNoSeriousViolations, createAccount, goOffline, goOnline, launchBrowser, startServer, uniqueEmail, waitForSynced } from "./support.mjs";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Every control that can be tapped, smaller than 44 × 44 CSS px (as accessibility.test.mjs counts them). */
+async function smallTargets(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll("button, a[href], input, textarea, select")]
+      .filter((el) => el.getClientRects().length > 0 && !el.closest(".skip-link") && !el.classList.contains("skip-link"))
+      .map((el) => ({ el, box: [el, ...(el.labels ?? [])].map((node) => node.getBoundingClientRect()).reduce((a, b) => ({ left: Math.min(a.left, b.left), top: Math.min(a.top, b.top), right: Math.max(a.right, b.right), bottom: Math.max(a.bottom, b.bottom) })) }))
+      .filter(({ box }) => box.right - box.left < 44 || box.bottom - box.top < 44)
+      .map(({ el }) => `${el.tagName.toLowerCase()} "${el.textContent.trim() || el.id}"`),
+  );
+}
+
+async function checkScreen(page, screen) {
+  await assertNoSeriousViolations(page, screen);
+  assert.deepEqual(await smallTargets(page), [], `${screen}: touch targets under 44 px`);
+}
+
+async function invitationLink(page) {
+  await page.getByRole("button", { name: "Make an invitation link" }).click();
+  const link = page.getByRole("textbox", { name: "Invitation link" });
+  await Promise.race([link.waitFor(), page.locator(".invite .form-error").waitFor().then(async () => assert.fail(await page.locator(".invite .form-error").innerText()))]);
+  return link.inputValue();
+}
+
+/** Opens an invitation link, as someone signed in, and joins. */
+async function join(page, url, { heading, button }, name, role) {
+  await page.goto(url);
+  await page.getByRole("heading", { name: heading }).waitFor();
+  await page.getByLabel("Your name for this share").fill(name);
+  await page.getByLabel(/^Your professional role/).fill(role);
+  await page.getByRole("button", { name: button }).click();
+}
+
+test("a supervisor reads a shared entry live and comments; the owner sees the comment beside the entry, marked new", async () => {
+  const owner = await (await browser.newContext(PHONE)).newPage();
+  await createAccount(owner, server.origin, uniqueEmail("sv-owner"));
+  await owner.locator("#capture-note").pressSequentially("Interpreters briefing");
+  await owner.getByText("Saved on this phone").waitFor();
+  await owner.getByRole("link", { name: "Entries", exact: true }).click();
+  await owner.getByRole("link", { name: /Interpreters briefing/ }).click();
+  await owner.locator("#swe-description").fill("A research briefing on working with interpreters.");
+  await owner.getByRole("button", { name: "Share with a supervisor" }).click();
+  await owner.getByRole("button", { name: "Share to read, with comments" }).click();
+  await owner.getByRole("heading", { name: "Not shared with anyone yet" }).waitFor();
+  await waitForSynced(owner);
+  await checkScreen(owner, "supervisor view, owner");
+  const url = await invitationLink(owner);
+
+  const supervisorContext = await browser.newContext(LAPTOP);
+  const supervisor = await supervisorContext.newPage();
+  await createAccount(supervisor, server.origin, uniqueEmail("sv-supervisor"));
+  assert.match(url, /#\/invite\/[^/]+\/supervision$/);
+  await join(supervisor, url, { heading: "Join as a supervisor", button: "Join as their supervisor" }, "Sam's team manager", "Team manager");
+  await supervisor.getByText("A research briefing on working with interpreters.").waitFor();
+  await supervisor.getByRole("heading", { name: "Shared with 1 person" }).waitFor();
+  // The entry is there to read: nothing of it can be edited.
+  assert.equal(await supervisor.locator("#swe-description").count(), 0);
+  await checkScreen(supervisor, "supervisor view, supervisor");
+
+  // Live: the owner goes on writing, the supervisor sees it.
+  await owner.goBack();
+  await owner.locator("#swe-learning").fill("Brief the interpreter before the visit.");
+  await supervisor.getByText("Brief the interpreter before the visit.").waitFor();
+
+  // The supervisor comments offline; it arrives once they are back.
+  await goOffline(supervisorContext);
+  await supervisor.getByLabel(/^Add a comment/).fill("How did the family respond to the briefing?");
+  await supervisor.getByRole("button", { name: "Add a comment" }).click();
+  await supervisor.getByText("How did the family respond to the briefing?").waitFor();
+  await goOnline(supervisorContext);
+
+  const comment = owner.locator(".supervision-panel .contribution", { hasText: "How did the family respond to the briefing?" });
+  await comment.waitFor({ timeout: 20_000 });
+  assert.match(await comment.innerText(), /Team manager/);
+  assert.match(await comment.innerText(), /New/);
+  assert.doesNotMatch(await owner.locator(".supervision-panel").innerText(), /Sam's team manager/);
+  await checkScreen(owner, "entry with the supervisor's comments");
+
+  // The owner opens the view: the supervisor is listed by the name they gave.
+  await owner.getByRole("link", { name: /Open the supervisor view/ }).click();
+  await owner.getByRole("heading", { name: "Shared with 1 person" }).waitFor();
+  await owner.getByText("Sam's team manager · Team manager").waitFor();
+  await supervisorContext.close();
+  await owner.context().close();
+});
