@@ -372,14 +372,7 @@ pub async fn grant_member(
     if !state.hub.admit_member(&membership).await? {
         return Err(ApiError::NotFound);
     }
-    shared_list::record(
-        &state.hub,
-        &state.accounts,
-        &membership.user_id,
-        &doc,
-        Some(&membership),
-    )
-    .await?;
+    shared_list::refresh(&state.hub, &state.accounts, &membership.user_id).await?;
     tracing::info!(user = %user_id, member = %membership.user_id, "member granted another document");
     Ok((StatusCode::CREATED, Json(MemberView::of(membership))))
 }
