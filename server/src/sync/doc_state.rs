@@ -24,7 +24,7 @@ use fieldbook_shared::DocumentId;
 use crate::sharing::Role;
 use crate::sync::access::{decide, Act, Decision, Standing};
 use crate::sync::doc_store::{ChunkWrite, Persisted};
-use crate::sync::peer::{PeerInfo, PeerKey};
+use crate::sync::peers::{PeerInfo, PeerKey, Recipient};
 
 /// Who owns the document, as far as the hub knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,23 +37,6 @@ pub enum Access {
     Pending(String),
     Owned(String),
     Deleted,
-}
-
-/// One connection of a peer: a message is delivered only if it is still
-/// the connection registered under the peer's key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recipient {
-    pub peer: PeerKey,
-    pub conn_id: u64,
-}
-
-impl Recipient {
-    pub fn of(peer: &PeerInfo) -> Self {
-        Self {
-            peer: peer.key(),
-            conn_id: peer.conn_id,
-        }
-    }
 }
 
 /// What the document's state asks the hub to do.

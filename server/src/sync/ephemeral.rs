@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::sync::peer::PeerKey;
+use crate::sync::peers::PeerKey;
 
 /// The highest `count` seen per (sender, session).
 #[derive(Default)]

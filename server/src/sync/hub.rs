@@ -15,7 +15,7 @@
 
 mod sync_payload;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -31,19 +31,12 @@ use crate::metrics::{DocumentCounts, Metrics};
 use crate::sharing::{Membership, Sharing, SharingError};
 use crate::store::Store;
 use crate::sync::access::{decide, Act, Decision, Standing};
-use crate::sync::doc_state::{Access, Applied, DocState, Effect, Recipient, UnloadPolicy};
+use crate::sync::doc_state::{Access, Applied, DocState, Effect, UnloadPolicy};
 use crate::sync::doc_store::{ChunkWrite, DocRecord, DocStore, DocStoreError};
 use crate::sync::ephemeral::EphemeralSeen;
 use crate::sync::group_flush::GroupFlush;
-pub use crate::sync::peer::{PeerInfo, PeerKey};
-
-/// What the hub asks a connection to do.
-#[derive(Debug)]
-pub enum Outbound {
-    Send(Message),
-    /// Close the connection normally (device revoked, replaced, server stopping).
-    Close(&'static str),
-}
+use crate::sync::peers::{Gone, Peers, Recipient};
+pub use crate::sync::peers::{Outbound, PeerIdTaken, PeerInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -51,16 +44,6 @@ pub enum SyncError {
     BadPayload,
     #[error("the server could not store the change; it will be asked for again")]
     Storage(#[from] DocStoreError),
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("that peer ID is in use by another of your devices")]
-pub struct PeerIdTaken;
-
-struct PeerEntry {
-    info: PeerInfo,
-    tx: UnboundedSender<Outbound>,
-    docs: HashSet<DocumentId>,
 }
 
 struct LiveDoc {
@@ -82,7 +65,7 @@ pub struct Hub {
     clock: Arc<dyn Clock>,
     policy: UnloadPolicy,
     next_conn_id: AtomicU64,
-    peers: Mutex<HashMap<PeerKey, PeerEntry>>,
+    peers: Peers,
     live: Mutex<HashMap<DocumentId, Arc<LiveDoc>>>,
     ephemeral_seen: Mutex<EphemeralSeen>,
 }
@@ -112,7 +95,7 @@ impl Hub {
             clock: Arc::new(SystemClock::default()),
             policy: UnloadPolicy::new(idle_timeout),
             next_conn_id: AtomicU64::new(1),
-            peers: Mutex::default(),
+            peers: Peers::default(),
             live: Mutex::default(),
             ephemeral_seen: Mutex::default(),
         }
@@ -177,32 +160,17 @@ impl Hub {
         }
     }
 
-    /// Binds `info.peer_id` to this connection, among its user's peers. The
-    /// same device reconnecting replaces its old connection (whose sync state
-    /// is reset); another device of the same user can never take a peer ID
-    /// that is in use, and other users' peer IDs are not seen at all.
+    /// Binds `info.peer_id` to this connection, among its user's peers (see
+    /// [`Peers::register`]). The same device reconnecting replaces its old
+    /// connection, whose sync state is reset; other users' peer IDs are not
+    /// seen at all.
     pub async fn register_peer(
         &self,
         info: PeerInfo,
         tx: UnboundedSender<Outbound>,
     ) -> Result<(), PeerIdTaken> {
-        let replaced = {
-            let mut peers = lock(&self.peers);
-            if let Some(existing) = peers.get(&info.key()) {
-                if existing.info.device_id != info.device_id {
-                    return Err(PeerIdTaken);
-                }
-            }
-            let entry = PeerEntry {
-                info: info.clone(),
-                tx,
-                docs: HashSet::new(),
-            };
-            peers.insert(info.key(), entry)
-        };
-        if let Some(old) = replaced {
-            let _ = old.tx.send(Outbound::Close("replaced by a new connection"));
-            self.forget_peer_docs(&old.info, old.docs).await;
+        if let Some(replaced) = self.peers.register(info, tx)? {
+            self.forget_peer_docs(replaced).await;
         }
         Ok(())
     }
@@ -210,22 +178,15 @@ impl Hub {
     /// Forgets a closed connection: its subscriptions end and the sync state
     /// of storage peers is kept for their next visit.
     pub async fn unregister_peer(&self, info: &PeerInfo) {
-        let removed = {
-            let mut peers = lock(&self.peers);
-            let key = info.key();
-            match peers.get(&key) {
-                Some(entry) if entry.info.conn_id == info.conn_id => peers.remove(&key),
-                _ => None,
-            }
-        };
-        if let Some(entry) = removed {
-            self.forget_peer_docs(&entry.info, entry.docs).await;
+        if let Some(gone) = self.peers.unregister(info) {
+            self.forget_peer_docs(gone).await;
             lock(&self.ephemeral_seen).forget_sender(&info.key());
         }
     }
 
-    async fn forget_peer_docs(&self, info: &PeerInfo, docs: HashSet<DocumentId>) {
-        for doc_id in docs {
+    async fn forget_peer_docs(&self, gone: Gone) {
+        let info = &gone.info;
+        for doc_id in gone.docs {
             let Some(live) = lock(&self.live).get(&doc_id).cloned() else {
                 continue;
             };
@@ -245,18 +206,13 @@ impl Hub {
 
     /// Closes every connection of a device (used when it is revoked).
     pub fn disconnect_device(&self, device_id: &str) {
-        for entry in lock(&self.peers).values() {
-            if entry.info.device_id == device_id {
-                let _ = entry.tx.send(Outbound::Close("device signed out"));
-            }
-        }
+        self.peers
+            .close(|peer| peer.device_id == device_id, "device signed out");
     }
 
     /// Asks every connection to close (server shutting down).
     pub fn disconnect_all(&self) {
-        for entry in lock(&self.peers).values() {
-            let _ = entry.tx.send(Outbound::Close("server restarting"));
-        }
+        self.peers.close(|_| true, "server restarting");
     }
 
     /// Handles a `sync` or `request` message from `peer`: the document's
@@ -501,12 +457,8 @@ impl Hub {
 
     /// Keeps the sync state of every storage peer and flushes, before exit.
     pub async fn shutdown(&self) -> Result<(), DocStoreError> {
-        let peers: Vec<(PeerInfo, HashSet<DocumentId>)> = lock(&self.peers)
-            .drain()
-            .map(|(_, entry)| (entry.info, entry.docs))
-            .collect();
-        for (info, docs) in peers {
-            self.forget_peer_docs(&info, docs).await;
+        for gone in self.peers.drain() {
+            self.forget_peer_docs(gone).await;
         }
         self.flush().await
     }
@@ -586,21 +538,13 @@ impl Hub {
             .unwrap_or_default()
     }
 
-    fn subscribe(&self, peer: &PeerInfo, doc_id: DocumentId) {
-        if let Some(entry) = lock(&self.peers).get_mut(&peer.key()) {
-            if entry.info.conn_id == peer.conn_id {
-                entry.docs.insert(doc_id);
-            }
-        }
-    }
-
     /// Carries out what a document's state asked for, as messages from
     /// this server about `doc_id`.
     fn apply(&self, doc_id: DocumentId, effects: Vec<Effect>) {
         for effect in effects {
             let (to, message) = match effect {
                 Effect::Subscribe(peer) => {
-                    self.subscribe(&peer, doc_id);
+                    self.peers.subscribe(&peer, doc_id);
                     continue;
                 }
                 Effect::Sync { to, data } => {
@@ -630,17 +574,7 @@ impl Hub {
                 }
                 Effect::Relay { to, message } => (to, message),
             };
-            self.send_to(&to, message);
-        }
-    }
-
-    /// Queues `message` for its recipient's connection, if it is still the
-    /// one registered under that peer's key.
-    fn send_to(&self, to: &Recipient, message: Message) {
-        if let Some(entry) = lock(&self.peers).get(&to.peer) {
-            if entry.info.conn_id == to.conn_id {
-                let _ = entry.tx.send(Outbound::Send(message));
-            }
+            self.peers.send(&to, message);
         }
     }
 
