@@ -1,6 +1,7 @@
 // Two accounts in two browser contexts on the real server: the owner shares
 // an entry with a supervisor, who reads it live and comments (the owner sees
-// the comment beside the entry, marked new).
+// the comment beside the entry, marked new); then a peer learning group with
+// a session a member links to an entry of their own as its peer discussion.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { LAPTOP, PHONE, assertNoSeriousViolations, createAccount, goOffline, goOnline, launchBrowser, startServer, uniqueEmail, waitForSynced } from "./support.mjs";
@@ -100,5 +101,53 @@ test("a supervisor reads a shared entry live and comments; the owner sees the co
   await owner.getByRole("heading", { name: "Shared with 1 person" }).waitFor();
   await owner.getByText("Sam's team manager · Team manager").waitFor();
   await supervisorContext.close();
+  await owner.context().close();
+});
+
+test("a group's session, written in by two members, is linked to a member's entry as its peer discussion", async () => {
+  const owner = await (await browser.newContext(PHONE)).newPage();
+  await createAccount(owner, server.origin, uniqueEmail("gr-owner"));
+  await owner.getByRole("link", { name: "Entries", exact: true }).click();
+  await owner.getByRole("link", { name: "Peer learning groups" }).click();
+  await owner.getByRole("heading", { name: "Peer learning groups", level: 1 }).waitFor();
+  await checkScreen(owner, "peer learning groups");
+  await owner.getByLabel("Group name").fill("Lone workers in adult services");
+  await owner.getByRole("button", { name: "Start the group" }).click();
+  await owner.getByRole("heading", { name: "Lone workers in adult services", level: 1 }).waitFor();
+  await owner.getByLabel("Topic").fill("Working with interpreters");
+  await owner.getByRole("button", { name: "Add the session" }).click();
+  await owner.getByRole("heading", { name: /^Working with interpreters ·/ }).waitFor();
+  await waitForSynced(owner);
+  await checkScreen(owner, "group, owner");
+  const url = await invitationLink(owner);
+
+  const memberContext = await browser.newContext(LAPTOP);
+  const member = await memberContext.newPage();
+  await createAccount(member, server.origin, uniqueEmail("gr-member"));
+  assert.match(url, /#\/invite\/[^/]+\/group$/);
+  await join(member, url, { heading: "Join a peer learning group", button: "Join the group" }, "Alex", "Occupational therapist");
+  await member.getByRole("heading", { name: "Lone workers in adult services", level: 1 }).waitFor();
+  await member.getByLabel(/^Add what was discussed/).fill("We compared how each team briefs interpreters.");
+  await member.getByRole("button", { name: "Add what was discussed" }).click();
+  await checkScreen(member, "group, member");
+
+  const said = owner.locator(".contribution", { hasText: "We compared how each team briefs interpreters." });
+  await said.waitFor({ timeout: 20_000 });
+  assert.match(await said.innerText(), /Occupational therapist/);
+  assert.match(await said.innerText(), /New/);
+  await owner.getByRole("heading", { name: "Shared with 1 person" }).waitFor();
+  await owner.getByLabel(/^Add what was discussed/).fill("Teach-back came up twice.");
+  await owner.getByRole("button", { name: "Add what was discussed" }).click();
+  await member.getByText("Teach-back came up twice.").waitFor({ timeout: 20_000 });
+
+  // The member makes the session the peer discussion of a new entry of theirs.
+  await member.getByLabel("Use as the peer discussion of").selectOption("new");
+  await member.getByRole("button", { name: "Link to my entry" }).click();
+  await member.getByRole("heading", { name: "Peer discussion from a group session" }).waitFor();
+  await member.getByRole("button", { name: "Insert part 2 of the session into Peer reflection" }).click();
+  await member.waitForFunction(() => document.querySelector("#peer-text")?.value.includes("Teach-back came up twice."));
+  assert.match(await member.locator("#peer-text").inputValue(), /Teach-back came up twice\./);
+  await checkScreen(member, "entry linked to a session");
+  await memberContext.close();
   await owner.context().close();
 });

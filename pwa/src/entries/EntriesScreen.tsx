@@ -32,9 +32,12 @@ export function EntriesScreen({ client }: { client: SyncClient | null }) {
       <h1 id="entries-heading" class="screen-title">
         Entries
       </h1>
-      <p>
+      <p class="actions">
         <a class="button button-secondary" href="#/shared">
           Shared with me{sharedCount > 0 ? ` (${sharedCount})` : ""}
+        </a>
+        <a class="button button-secondary" href="#/groups">
+          Peer learning groups
         </a>
       </p>
       {drafts && (

@@ -25,12 +25,14 @@ const ExportScreen = lazyComponent(() => import("../export/ExportScreen").then((
 const ConversationScreen = lazyComponent(() => import("../sharing/ConversationScreen").then((m) => m.ConversationScreen));
 const InviteScreen = lazyComponent(() => import("../sharing/InviteScreen").then((m) => m.InviteScreen));
 const SharedScreen = lazyComponent(() => import("../sharing/SharedScreen").then((m) => m.SharedScreen));
+const GroupsScreen = lazyComponent(() => import("../sharing/GroupsScreen").then((m) => m.GroupsScreen));
+const GroupScreen = lazyComponent(() => import("../sharing/GroupScreen").then((m) => m.GroupScreen));
 const SupervisionScreen = lazyComponent(() => import("../sharing/SupervisionScreen").then((m) => m.SupervisionScreen));
 const ProfileForm = lazyComponent(() => import("../account/ProfileForm").then((m) => m.ProfileForm));
 
 /** Loads the other screens once the app has painted, so moving between them never waits. */
 function preloadScreens(): void {
-  const load = () => [EntriesScreen, EntryScreen, YearScreen, ExportScreen, ConversationScreen, SharedScreen, SupervisionScreen].forEach((screen) => void screen.preload());
+  const load = () => [EntriesScreen, EntryScreen, YearScreen, ExportScreen, ConversationScreen, SharedScreen, SupervisionScreen, GroupsScreen, GroupScreen].forEach((screen) => void screen.preload());
   if ("requestIdleCallback" in window) requestIdleCallback(load, { timeout: 2000 });
   else setTimeout(load, 500);
 }
@@ -203,8 +205,9 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
   const entryMatch = route.replace(/^\/drafts/, "/entries").match(/^\/entries\/([^/]+)$/);
   const conversationMatch = route.match(/^\/conversations\/([^/]+)$/);
   const supervisionMatch = route.match(/^\/supervision\/([^/]+)(?:\/([^/]+))?$/);
+  const groupMatch = route.match(/^\/groups\/([^/]+)$/);
   const invitation = invitationRoute(route);
-  const screen = entryMatch ? "entry" : conversationMatch ? "conversation" : supervisionMatch ? "supervision" : invitation ? "invite" : route === "/shared" ? "shared" : route === "/entries" || route === "/drafts" ? "entries" : route === "/year" ? "year" : route === "/export" ? "export" : "capture";
+  const screen = entryMatch ? "entry" : conversationMatch ? "conversation" : supervisionMatch ? "supervision" : groupMatch ? "group" : route === "/groups" ? "groups" : invitation ? "invite" : route === "/shared" ? "shared" : route === "/entries" || route === "/drafts" ? "entries" : route === "/year" ? "year" : route === "/export" ? "export" : "capture";
 
   return (
     <div class="app">
@@ -265,6 +268,8 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
           {screen === "export" && <ExportScreen client={client} />}
           {screen === "conversation" && <ConversationScreen client={client} id={asSharedDocId(conversationMatch![1])} deviceName={session.deviceName} />}
           {screen === "supervision" && <SupervisionScreen client={client} id={asSharedDocId(supervisionMatch![1])} entryId={supervisionMatch![2] ?? null} />}
+          {screen === "groups" && <GroupsScreen client={client} />}
+          {screen === "group" && <GroupScreen client={client} id={asSharedDocId(groupMatch![1])} deviceName={session.deviceName} />}
           {screen === "invite" && <InviteScreen client={client} token={invitation!.token} kind={invitation!.kind} />}
           {screen === "shared" && <SharedScreen client={client} />}
         </Boundary>
@@ -291,7 +296,7 @@ function Workspace({ session, onSignedOut }: { session: StoredSession; onSignedO
         <a href="#/" class="nav-link" aria-current={screen === "capture" ? "page" : undefined}>
           Capture
         </a>
-        <a href="#/entries" class="nav-link" aria-current={screen === "entries" || screen === "entry" || screen === "shared" || screen === "conversation" || screen === "supervision" ? "page" : undefined}>
+        <a href="#/entries" class="nav-link" aria-current={screen === "entries" || screen === "entry" || screen === "shared" || screen === "conversation" || screen === "supervision" || screen === "groups" || screen === "group" ? "page" : undefined}>
           Entries
         </a>
         <a href="#/year" class="nav-link" aria-current={screen === "year" ? "page" : undefined}>

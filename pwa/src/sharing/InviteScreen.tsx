@@ -9,7 +9,7 @@ import { RoleField } from "./RoleField";
 
 /** Opening an invitation link (#/invite/{token}), signed in: the peer says
  * how the owner may know them and which role they write as, and joins a
- * conversation or a supervisor view. */
+ * conversation, a supervisor view or a peer learning group. */
 export function InviteScreen({ client, token, kind }: { client: SyncClient | null; token: string; kind: InviteKind }) {
   const words = INVITATIONS[kind];
   const [displayName, setDisplayName] = useState("");

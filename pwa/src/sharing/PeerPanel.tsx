@@ -17,6 +17,7 @@ export function PeerPanel({ client, id, doc }: { client: SyncClient; id: DraftId
     <section class="peer-panel" aria-labelledby="peer-panel-heading">
       <h2 id="peer-panel-heading">Reflect with a peer</h2>
       {record ? <ConversationExtracts client={client} entryId={id} conversationId={record.id} /> : <StartConversation client={client} id={id} doc={doc} />}
+      <SessionExtracts client={client} entryId={id} />
     </section>
   );
 }
@@ -106,8 +107,35 @@ function ConversationExtracts({ client, entryId, conversationId }: { client: Syn
   );
 }
 
+/** The group session linked to this entry as its peer discussion, each part insertable. */
+function SessionExtracts({ client, entryId }: { client: SyncClient; entryId: DraftId }) {
+  const groups = client.groups;
+  const linked = useSubscription((listener) => groups.subscribe(listener), () => groups.linkedSession(entryId));
+  if (!linked) return null;
+  return (
+    <div class="session-extracts">
+      <h3>Peer discussion from a group session</h3>
+      {!linked.session || !linked.group ? (
+        <p class="empty">The session is not on this device yet, or you have left its group.</p>
+      ) : (
+        <>
+          <p>
+            <a class="button button-secondary" href={`#/groups/${linked.groupId}`}>
+              {linked.group.name}: {linked.session.topic} ({linked.session.date})
+            </a>
+          </p>
+          <ExtractList client={client} entryId={entryId} contributions={linked.session.discussed} what="the session" discussedOn={linked.session.date} />
+        </>
+      )}
+      <button type="button" class="button button-link" onClick={() => groups.linkSession(entryId, null)}>
+        Unlink the session
+      </button>
+    </div>
+  );
+}
+
 /** Contributions, each insertable or quotable into the peer reflection;
- * inserting a peer's first sets the peer's role. */
+ * inserting a peer's first sets the peer's role (and the day, for a session). */
 function ExtractList({ client, entryId, contributions, what, discussedOn }: { client: SyncClient; entryId: DraftId; contributions: readonly Contribution[]; what: string; discussedOn: string | null }) {
   const me = client.conversations.userId;
   const [status, setStatus] = useState("");

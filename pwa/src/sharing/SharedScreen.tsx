@@ -1,5 +1,5 @@
 import type { SyncClient } from "../sync/client";
-import { CONVERSATION_TYPE, SUPERVISION_TYPE } from "../sync/schema";
+import { CONVERSATION_TYPE, GROUP_TYPE, SUPERVISION_TYPE } from "../sync/schema";
 import { useSubscription } from "../ui/hooks";
 import { listedShares, sharedRoute } from "./routes";
 
@@ -7,6 +7,7 @@ import { listedShares, sharedRoute } from "./routes";
 const KINDS: Record<string, { name: string; does: string }> = {
   [CONVERSATION_TYPE]: { name: "Peer conversation", does: "to write in" },
   [SUPERVISION_TYPE]: { name: "Supervisor view", does: "to read and comment" },
+  [GROUP_TYPE]: { name: "Peer learning group", does: "to write in" },
 };
 
 /** Everything others share with this user, from the root document's

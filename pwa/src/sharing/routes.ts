@@ -3,7 +3,7 @@
 
 import type { SyncClient } from "../sync/client";
 import type { SharedRecord } from "../sync/conversations";
-import { CONVERSATION_TYPE, ENTRY_TYPE, SUPERVISION_TYPE } from "../sync/schema";
+import { CONVERSATION_TYPE, ENTRY_TYPE, GROUP_TYPE, SUPERVISION_TYPE } from "../sync/schema";
 
 /** The app's address of a shared document of kind `kind`; Shared with me for a kind this version cannot show. */
 export function sharedRoute(kind: string | null, id: string): string {
@@ -12,6 +12,8 @@ export function sharedRoute(kind: string | null, id: string): string {
       return `#/conversations/${id}`;
     case SUPERVISION_TYPE:
       return `#/supervision/${id}`;
+    case GROUP_TYPE:
+      return `#/groups/${id}`;
     default:
       return "#/shared";
   }
@@ -23,7 +25,7 @@ export function listedShares(client: SyncClient): SharedRecord[] {
   return client.conversations.shared().filter((item) => item.kind !== ENTRY_TYPE && !inViews.has(item.id));
 }
 
-export type InviteKind = "conversation" | "supervision";
+export type InviteKind = "conversation" | "supervision" | "group";
 
 /** What an invitation link says to whoever opens it, by kind. The kind rides
  * on the link the app shows (`#/invite/{token}/supervision`), after the
@@ -40,6 +42,12 @@ export const INVITATIONS: Record<InviteKind, { what: string; heading: string; in
     heading: "Join as a supervisor",
     intro: "You have been invited to read a colleague's CPD as their supervisor: you see it as they write it, and leave comments beside it. You cannot change it.",
     join: "Join as their supervisor",
+  },
+  group: {
+    what: "a peer learning group",
+    heading: "Join a peer learning group",
+    intro: "You have been invited to a peer learning group: its members meet in sessions and each adds what was discussed. You can link a session to an entry of your own as its peer discussion.",
+    join: "Join the group",
   },
 };
 

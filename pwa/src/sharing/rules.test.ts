@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { entryFromConversation, partProblem, roleProblem, shareBlocked, topicOf } from "./rules";
+import { entryFromConversation, entryFromSession, partProblem, roleProblem, shareBlocked, topicOf } from "./rules";
 import { makeEntry } from "../sync/testing";
-import { CONVERSATION_TYPE, type ConversationDoc } from "../sync/schema";
+import { CONVERSATION_TYPE, GROUP_TYPE, type ConversationDoc, type GroupDoc, type GroupSession } from "../sync/schema";
 
 describe("what an entry may share", () => {
   test("an entry with an open flag cannot be shared; kept flags do not block", () => {
@@ -52,4 +52,32 @@ test("the peer's own entry holds the discussion as notes by role and the owner's
   expect(entry.activityDate).toBe("2026-11-20");
   expect(entry.status).toBe("draft");
   expect(JSON.stringify(entry)).not.toMatch(/owner"|peer"/);
+});
+
+test("an entry from a group session: the discussion as notes by role, the other members' roles as the peer, the session's day", () => {
+  const group: GroupDoc = {
+    type: GROUP_TYPE,
+    schemaVersion: 1,
+    createdAt: 1,
+    ownerId: "owner",
+    name: "Lone workers in adult services",
+    roles: { owner: "Social worker", me: "Occupational therapist", other: "Nurse" },
+    sessions: [],
+  };
+  const session: GroupSession = {
+    id: "s1",
+    createdAt: 1,
+    authorId: "owner",
+    date: "2026-02-10",
+    topic: "Working with interpreters",
+    discussed: [
+      { id: "c1", authorId: "owner", role: "Social worker", createdAt: 2, text: "Teach-back came up twice." },
+      { id: "c2", authorId: "me", role: "Occupational therapist", createdAt: 3, text: "We brief interpreters first." },
+    ],
+  };
+  const entry = entryFromSession(group, session, "me", "Laptop", 10);
+  expect(entry.notes.map((note) => note.text)).toEqual(["Peer learning group session: Working with interpreters", "Social worker: Teach-back came up twice.", "Me: We brief interpreters first."]);
+  expect(entry.activityDate).toBe("2026-02-10");
+  expect(entry.peerReflection).toEqual({ peerRole: "Peer learning group (Social worker, Nurse)", discussedOn: "2026-02-10", text: "" });
+  expect(entry.title).toBe("Peer learning group: Working with interpreters");
 });

@@ -8,7 +8,7 @@ import { flagKey } from "../anonymise/flag-key";
 import { undismissedFlags } from "../entries/FieldFlags";
 import { summarize } from "../cpd/summary";
 import { ukDateOf } from "../cpd/year";
-import { newDraft, newNote, type ConversationDoc, type EntryDoc } from "../sync/schema";
+import { newDraft, newNote, type ConversationDoc, type EntryDoc, type GroupDoc, type GroupSession } from "../sync/schema";
 
 export type SharePart = "description" | "learning";
 
@@ -93,5 +93,23 @@ export function entryFromConversation(conversation: ConversationDoc, userId: str
     activityType: "Peer learning, group supervision or team discussion",
     activityDate: ukDateOf(new Date(first)),
     peerReflection: { peerRole, discussedOn: ukDateOf(new Date(first)), text: "" },
+  };
+}
+
+/** A member's own CPD entry from a group session, to link to it: what was
+ * discussed as notes (by role, or "Me"), and a peer reflection with the
+ * other members' roles and the session's day, ready to write. */
+export function entryFromSession(group: GroupDoc, session: GroupSession, userId: string, device: string, now: number): EntryDoc {
+  const said = session.discussed.map((contribution) => `${contribution.authorId === userId ? "Me" : contribution.role || "Peer"}: ${contribution.text}`);
+  const texts = [`Peer learning group session: ${session.topic}`, ...said];
+  const notes = texts.map((text, index) => newNote(crypto.randomUUID(), device, text, now + index));
+  const roles = [...new Set(Object.entries(group.roles).filter(([id]) => id !== userId).map(([, role]) => role.trim()).filter(Boolean))];
+  return {
+    ...newDraft(notes[0]),
+    notes,
+    title: `Peer learning group: ${session.topic}`,
+    activityType: "Peer learning, group supervision or team discussion",
+    activityDate: session.date,
+    peerReflection: { peerRole: roles.length > 0 ? `Peer learning group (${roles.join(", ")})` : "Peer learning group", discussedOn: session.date, text: "" },
   };
 }

@@ -10,6 +10,7 @@ import { BroadcastChannelNetworkAdapter } from "@automerge/automerge-repo-networ
 import wasmUrl from "@automerge/automerge/automerge.wasm?url";
 import { ConversationStore } from "./conversations";
 import { DraftStore } from "./drafts";
+import { GroupStore } from "./groups";
 import { SupervisionStore } from "./supervision";
 import { authorMessage } from "./merges";
 import type { RootDoc } from "./schema";
@@ -53,6 +54,7 @@ export class SyncClient {
   readonly drafts: DraftStore;
   readonly conversations: ConversationStore;
   readonly supervision: SupervisionStore;
+  readonly groups: GroupStore;
   readonly #repo: Repo;
   readonly #socket: WebSocketClientAdapter;
   readonly #ledger: SyncLedger;
@@ -73,6 +75,7 @@ export class SyncClient {
     this.drafts = new DraftStore(repo, root, session.deviceName, session.deviceId);
     this.conversations = new ConversationStore(repo, root, session.userId, authorMessage({ deviceId: session.deviceId, device: session.deviceName }));
     this.supervision = new SupervisionStore(this.conversations);
+    this.groups = new GroupStore(this.conversations);
     this.#status = this.#computeStatus();
 
     // The repo records each peer's metadata on these events before we see

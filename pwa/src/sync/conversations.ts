@@ -1,17 +1,17 @@
 // Documents shared between users: those this user started to share (listed
 // in the root's settings, one flat key each so two devices starting one at
 // once both keep theirs: "conversation/<id>" = the entry's id, and the keys of
-// supervision.ts) and every document others share with this user (the
-// root's `shared` map, which only the server writes). This store loads them
-// all and gives the peer conversations; supervision.ts reads and changes its
-// kind through it. When a share ends the
+// supervision.ts and groups.ts) and every document others share with this
+// user (the root's `shared` map, which only the server writes). This store
+// loads them all and gives the peer conversations; supervision.ts and
+// groups.ts read and change their kinds through it. When a share ends the
 // server takes it off that map; this device then deletes its copy and says
 // so, once.
 
 import type { DocHandle, DocumentId, Repo } from "@automerge/automerge-repo/slim";
 import { USER_KEYS } from "../local/keys";
 import { json, Stored } from "../local/stored";
-import { CONVERSATION_SCHEMA_VERSION, CONVERSATION_TYPE, ENTRY_TYPE, SUPERVISION_TYPE, type Contribution, type ConversationDoc, type MemberRole, type RootDoc, type SharedWithMe } from "./schema";
+import { CONVERSATION_SCHEMA_VERSION, CONVERSATION_TYPE, ENTRY_TYPE, GROUP_TYPE, SUPERVISION_TYPE, type Contribution, type ConversationDoc, type MemberRole, type RootDoc, type SharedWithMe } from "./schema";
 
 /** The ID of a document shared between users, as the rest of the app knows it. */
 export type SharedDocId = DocumentId;
@@ -45,10 +45,10 @@ export interface SharedRecord {
 
 const OWNED_PREFIX = "conversation/";
 /** Every kind of document this user shares, by its key in the root's settings. */
-const OWNED_PREFIXES = [OWNED_PREFIX, "supervision/"] as const;
+const OWNED_PREFIXES = [OWNED_PREFIX, "supervision/", "group/"] as const;
 export type OwnedPrefix = (typeof OWNED_PREFIXES)[number];
 /** The kinds a member writes their role into when they join. */
-const JOINABLE: readonly string[] = [CONVERSATION_TYPE, SUPERVISION_TYPE];
+const JOINABLE: readonly string[] = [CONVERSATION_TYPE, SUPERVISION_TYPE, GROUP_TYPE];
 
 export interface NewConversation {
   topic: string;
@@ -255,6 +255,22 @@ export class ConversationStore {
       root.settings[prefix + handle.documentId] = value;
     });
     return handle.documentId;
+  }
+
+  /** One of the root's flat settings, if it holds a string. */
+  setting(key: string): string | null {
+    const value = this.#root.doc()?.settings?.[key];
+    return typeof value === "string" ? value : null;
+  }
+
+  /** Sets (or, with null, removes) one of the root's flat settings. */
+  setSetting(key: string, value: string | null): void {
+    if (this.setting(key) === value) return;
+    this.#root.change((root) => {
+      root.settings ??= {};
+      if (value === null) delete root.settings[key];
+      else root.settings[key] = value;
+    });
   }
 
   /** Changes a shared document this user may write in, if it is here. */

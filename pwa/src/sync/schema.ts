@@ -160,6 +160,31 @@ export interface SupervisionDoc {
   comments: Comment[];
 }
 
+export const GROUP_TYPE = "fieldbook/group";
+export const GROUP_SCHEMA_VERSION = 1;
+
+/** One meeting of a peer learning group; members add what was discussed. */
+export interface GroupSession {
+  id: string;
+  createdAt: number;
+  authorId: string;
+  /** The day it met (yyyy-mm-dd). */
+  date: string;
+  topic: string;
+  discussed: Contribution[];
+}
+
+/** A peer learning group: an owner and members who all write, by role. */
+export interface GroupDoc {
+  type: typeof GROUP_TYPE;
+  schemaVersion: number;
+  createdAt: number;
+  ownerId: string;
+  name: string;
+  roles: Record<string, string>;
+  sessions: GroupSession[];
+}
+
 export function newNote(id: string, device: string, text: string, now: number): Note {
   return { id, createdAt: now, device, kind: "text", text, audio: null, transcript: null };
 }
