@@ -21,9 +21,10 @@ use fieldbook_shared::DocumentId;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-use super::support::sim::{edit_entry, has_all, new_entry, Link, Rng};
+use fieldbook_testkit::entry::{edit_entry, has_all};
+use fieldbook_testkit::Rng;
+
 use super::support::*;
-use super::{doc_with_text, text_of};
 
 const DEVICES: usize = 3;
 const ENTRIES: usize = 4;
@@ -166,9 +167,14 @@ async fn device(
 ) {
     let mut rng = Rng::new(1 + index as u64);
     let peer_id = format!("load-device-{index}");
-    let mut link = Link::connect(addr, &token, &peer_id, Some(format!("load-{index}")))
-        .await
-        .expect("the server is up");
+    let mut link = Peer::connect(
+        &format!("ws://{addr}/sync"),
+        &token,
+        &peer_id,
+        Some(format!("load-{index}")),
+    )
+    .await
+    .expect("the server is up");
     let mut docs: Vec<Entry> = base
         .iter()
         .map(|(id, bytes)| {
@@ -214,7 +220,7 @@ async fn device(
 }
 
 /// Fetches `doc_id` whole from `link`'s server.
-async fn fetch(link: &mut Link, doc_id: DocumentId) -> Automerge {
+async fn fetch(link: &mut Peer, doc_id: DocumentId) -> Automerge {
     let mut doc = Automerge::new();
     let mut state = sync::State::new();
     link.offer(doc_id, &doc, &mut state).await.unwrap();
@@ -252,21 +258,7 @@ async fn a_backup_under_sync_load_restores_every_change_acknowledged_before_it_b
 
     // Every device starts from the same entries, uploaded first.
     let mut rng = Rng::new(42);
-    let base: Vec<(DocumentId, Vec<u8>)> = (0..ENTRIES)
-        .map(|_| {
-            let id = DocumentId::from_bytes(rng.bytes());
-            (id, new_entry(ActorId::from(rng.bytes::<16>())).save())
-        })
-        .collect();
-    let mut uploader = Peer::join(&server, &verifier_token, "uploader").await;
-    for (id, bytes) in &base {
-        let mut replica = Replica::new(*id, Automerge::load(bytes).unwrap());
-        assert_eq!(
-            replica.sync_until(&mut uploader, |_| true).await,
-            Outcome::Synced
-        );
-    }
-    drop(uploader);
+    let base = upload_base(&server, &verifier_token, &mut rng, ENTRIES).await;
 
     let shared = Arc::new(Shared::default());
     let devices: Vec<_> = (0..DEVICES)
@@ -324,7 +316,8 @@ async fn a_backup_under_sync_load_restores_every_change_acknowledged_before_it_b
     }
     let original_storage_id = Peer::join(&server, &verifier_token, "before")
         .await
-        .server_storage_id;
+        .server_storage_id
+        .clone();
     server.stop().await;
 
     let restored_dir = backup_dir.path().join("restored");
@@ -339,7 +332,7 @@ async fn a_backup_under_sync_load_restores_every_change_acknowledged_before_it_b
     let peer = Peer::join(&restored, &verifier_token, "after").await;
     assert_ne!(peer.server_storage_id, original_storage_id);
     drop(peer);
-    let mut link = Link::connect(restored.addr, &verifier_token, "verifier", None)
+    let mut link = Peer::connect(&restored.ws_url(), &verifier_token, "verifier", None)
         .await
         .expect("the restored server accepts the old session");
     let mut checked = 0;
@@ -375,10 +368,10 @@ async fn user_commands_list_disable_enable_export_and_delete_on_the_running_serv
     let dir = data_dir.as_path();
     let (sam, sam_phone) = account_and_session(&server, "sam@example.org").await;
     let (_, alex_phone) = account_and_session(&server, "alex@example.org").await;
-    let entry_id = random_doc_id();
+    let entry_id = new_doc_id();
     let mut entry = Replica::new(
         entry_id,
-        doc_with_text("learning", "What I learnt on the visit"),
+        with_text(keys::LEARNING, "What I learnt on the visit"),
     );
     let mut phone = Peer::join(&server, &sam_phone.token, "sam-phone").await;
     assert_eq!(
@@ -439,10 +432,10 @@ async fn user_commands_list_disable_enable_export_and_delete_on_the_running_serv
     let laptop = login(&server, "sam@example.org").await;
     let mut peer = Peer::join(&server, &laptop.token, "sam-laptop").await;
     let mut copy = Replica::empty(entry_id);
-    copy.sync_until(&mut peer, |doc| text_of(doc, "learning").is_some())
+    copy.sync_until(&mut peer, |doc| text_of(doc, keys::LEARNING).is_some())
         .await;
     assert_eq!(
-        text_of(&copy.doc, "learning").unwrap(),
+        text_of(&copy.doc, keys::LEARNING).unwrap(),
         "What I learnt on the visit"
     );
     drop(peer);
@@ -774,7 +767,7 @@ async fn export_and_delete_take_the_users_shares_both_ways() {
     root.sync_until(&mut phone, |doc| shared_entry(doc, sams.id).is_some())
         .await;
     let mut copy = Replica::empty(sams.id);
-    copy.sync_until(&mut phone, |doc| text_of(doc, "title").is_some())
+    copy.sync_until(&mut phone, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
 
     // Sam's export holds Alex's document as shared with Sam.

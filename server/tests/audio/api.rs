@@ -5,13 +5,16 @@
 use std::time::Duration;
 
 use automerge::transaction::Transactable;
-use automerge::{Automerge, ObjType, ReadDoc, ScalarValue, ROOT};
+use automerge::{Automerge, ReadDoc, ROOT};
 use fieldbook_server::store::{SledStore, Store};
 use fieldbook_shared::DocumentId;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::fixtures::{chromium_recording, model_path, SPEECH};
+use fieldbook_shared::entry::{Note, NoteKind};
+use fieldbook_testkit::entry as testkit_entry;
+
 use crate::support::*;
 
 /// Transcription on a shared 2-core machine can take a while.
@@ -25,31 +28,20 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn put_text(tx: &mut impl Transactable, obj: &automerge::ObjId, key: &str, text: &str) {
-    let field = tx.put_object(obj, key, ObjType::Text).unwrap();
-    tx.splice_text(&field, 0, 0, text).unwrap();
-}
-
 /// An entry with one voice note, written as the PWA writes it (strings as text).
 fn entry_with_voice_note(note_id: &str, audio_id: &str) -> Automerge {
-    let mut doc = Automerge::new();
-    let mut tx = doc.transaction();
-    put_text(&mut tx, &ROOT, "type", "fieldbook/entry");
-    let notes = tx.put_object(ROOT, "notes", ObjType::List).unwrap();
-    let note = tx.insert_object(&notes, 0, ObjType::Map).unwrap();
-    put_text(&mut tx, &note, "id", note_id);
-    tx.put(&note, "createdAt", 1_i64).unwrap();
-    put_text(&mut tx, &note, "device", "Test phone");
-    put_text(&mut tx, &note, "kind", "voice");
-    put_text(&mut tx, &note, "text", "");
-    put_text(&mut tx, &note, "audio", audio_id);
-    tx.put(&note, "transcript", ScalarValue::Null).unwrap();
-    tx.commit();
-    doc
+    let mut entry = testkit_entry::entry("");
+    entry.notes.push(Note {
+        created_at: 1,
+        kind: NoteKind::Voice,
+        audio: Some(audio_id.to_owned()),
+        ..testkit_entry::note(note_id, "Test phone", "")
+    });
+    testkit_entry::document(&entry, None)
 }
 
 fn note_field(doc: &Automerge, field: &str) -> Option<String> {
-    let (_, notes) = doc.get(ROOT, "notes").ok()??;
+    let (_, notes) = doc.get(ROOT, keys::NOTES).ok()??;
     let (_, note) = doc.get(&notes, 0).ok()??;
     let (_, value) = doc.get(&note, field).ok()??;
     doc.text(&value).ok()
@@ -65,7 +57,7 @@ struct Setup {
 async fn setup(server: &TestServer, email: &str, audio_id: &str) -> Setup {
     let (_, session) = account_and_session(server, email).await;
     let mut peer = Peer::join(server, &session.token, email).await;
-    let mut entry = Replica::new(random_doc_id(), entry_with_voice_note("note-1", audio_id));
+    let mut entry = Replica::new(new_doc_id(), entry_with_voice_note("note-1", audio_id));
     assert_eq!(entry.sync_until(&mut peer, |_| true).await, Outcome::Synced);
     Setup {
         session,
@@ -136,8 +128,7 @@ async fn upload(
 async fn wait_for_state(server: &TestServer, token: &str, audio_id: &str, state: &str) -> Value {
     let deadline = tokio::time::Instant::now() + TRANSCRIBE_WAIT;
     loop {
-        let status =
-            json_of(crate::api_get(server, &format!("/api/audio/{audio_id}"), token).await).await;
+        let status = json_of(api_get(server, &format!("/api/audio/{audio_id}"), token).await).await;
         if status["state"] == state {
             return status;
         }
@@ -192,7 +183,7 @@ async fn an_upload_is_idempotent_resumable_private_and_deletable() {
     assert_eq!(done["received"], bytes.len());
     assert_eq!(done["state"], "no-model", "no model configured: audio kept");
 
-    let file = crate::api_get(&server, &format!("/api/audio/{audio_id}/file"), &token).await;
+    let file = api_get(&server, &format!("/api/audio/{audio_id}/file"), &token).await;
     assert_eq!(file.status(), 200);
     assert_eq!(file.headers()["content-type"], "audio/webm;codecs=opus");
     assert_eq!(file.bytes().await.unwrap().as_ref(), bytes.as_slice());
@@ -212,9 +203,7 @@ async fn an_upload_is_idempotent_resumable_private_and_deletable() {
         format!("/api/audio/{audio_id}/file"),
     ] {
         assert_eq!(
-            crate::api_get(&server, &path, &stranger.token)
-                .await
-                .status(),
+            api_get(&server, &path, &stranger.token).await.status(),
             404,
             "{path}"
         );
@@ -235,7 +224,7 @@ async fn an_upload_is_idempotent_resumable_private_and_deletable() {
     let into_owners_entry = declare(&server, &stranger.token, body.clone()).await;
     assert_eq!(into_owners_entry.status(), 404, "not their document");
     assert_eq!(
-        crate::api_get(&server, &format!("/api/audio/{audio_id}"), &token)
+        api_get(&server, &format!("/api/audio/{audio_id}"), &token)
             .await
             .status(),
         200,
@@ -249,12 +238,12 @@ async fn an_upload_is_idempotent_resumable_private_and_deletable() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
-    let gone = crate::api_get(&server, &format!("/api/audio/{audio_id}/file"), &token).await;
+    let gone = api_get(&server, &format!("/api/audio/{audio_id}/file"), &token).await;
     assert_eq!(gone.status(), 404);
     // The note stays.
     owner.entry.sync_until(&mut owner.peer, |_| true).await;
     assert_eq!(
-        note_field(&owner.entry.doc, "audio").as_deref(),
+        note_field(&owner.entry.doc, keys::AUDIO).as_deref(),
         Some(audio_id)
     );
     server.stop().await;
@@ -272,11 +261,8 @@ async fn deleting_an_entry_deletes_its_recordings() {
     upload(&server, &token, audio_id, &bytes, bytes.len()).await;
 
     let path = format!("/api/documents/{}", owner.entry.id);
-    assert_eq!(
-        crate::api_delete(&server, &path, &token).await.status(),
-        204
-    );
-    let status = crate::api_get(&server, &format!("/api/audio/{audio_id}"), &token).await;
+    assert_eq!(api_delete(&server, &path, &token).await.status(), 204);
+    let status = api_get(&server, &format!("/api/audio/{audio_id}"), &token).await;
     assert_eq!(status.status(), 404, "the recording went with its entry");
     drop(owner);
     let dir = server.stop().await.unwrap();
@@ -313,8 +299,7 @@ async fn a_damaged_upload_is_discarded_and_started_again() {
     let last = put_piece(&server, &token, audio_id, 20_000, &damaged[20_000..]).await;
     assert_eq!(last.status(), 422);
     assert_eq!(json_of(last).await["error"]["code"], "hash_mismatch");
-    let status =
-        json_of(crate::api_get(&server, &format!("/api/audio/{audio_id}"), &token).await).await;
+    let status = json_of(api_get(&server, &format!("/api/audio/{audio_id}"), &token).await).await;
     assert_eq!(status["received"], 0);
     assert_eq!(status["state"], "uploading");
     // Sent again, correctly, it is accepted.
@@ -394,7 +379,7 @@ async fn size_limit_quota_types_and_documents_are_checked() {
     let mut bad_id = declaration("short", doc, &file(10));
     bad_id["audioId"] = json!("../../etc");
     assert_eq!(declare(&server, &token, bad_id).await.status(), 400);
-    let unknown_doc = declaration("rec_limits_nodocum", random_doc_id(), &file(10));
+    let unknown_doc = declaration("rec_limits_nodocum", new_doc_id(), &file(10));
     assert_eq!(declare(&server, &token, unknown_doc).await.status(), 404);
 
     // A piece larger than 1 MiB is refused before it is stored.
@@ -445,9 +430,9 @@ async fn the_transcript_arrives_in_the_note_merged_with_typing() {
     // Meanwhile the user types into the note, on the device, offline.
     {
         let mut tx = owner.entry.doc.transaction();
-        let (_, notes) = tx.get(ROOT, "notes").unwrap().unwrap();
+        let (_, notes) = tx.get(ROOT, keys::NOTES).unwrap().unwrap();
         let (_, note) = tx.get(&notes, 0).unwrap().unwrap();
-        let (_, text) = tx.get(&note, "text").unwrap().unwrap();
+        let (_, text) = tx.get(&note, keys::TEXT).unwrap().unwrap();
         tx.splice_text(&text, 0, 0, "Typed in the car").unwrap();
         tx.commit();
     }
@@ -459,14 +444,16 @@ async fn the_transcript_arrives_in_the_note_merged_with_typing() {
     owner.entry.state = automerge::sync::State::new();
     owner
         .entry
-        .sync_until(&mut phone, |doc| note_field(doc, "transcript").is_some())
+        .sync_until(&mut phone, |doc| {
+            note_field(doc, keys::TRANSCRIPT).is_some()
+        })
         .await;
-    let transcript = note_field(&owner.entry.doc, "transcript")
+    let transcript = note_field(&owner.entry.doc, keys::TRANSCRIPT)
         .unwrap()
         .to_lowercase();
     assert!(transcript.contains("dashwood"), "{transcript}");
     assert_eq!(
-        note_field(&owner.entry.doc, "text").as_deref(),
+        note_field(&owner.entry.doc, keys::TEXT).as_deref(),
         Some("Typed in the car"),
         "the user's typing survives"
     );
@@ -518,9 +505,9 @@ async fn a_queued_job_resumes_after_a_restart() {
     let mut peer = Peer::join(&server, &session.token, "laptop").await;
     let mut entry = Replica::empty(owner.entry.id);
     entry
-        .sync_until(&mut peer, |doc| note_field(doc, "transcript").is_some())
+        .sync_until(&mut peer, |doc| note_field(doc, keys::TRANSCRIPT).is_some())
         .await;
-    assert!(note_field(&entry.doc, "transcript")
+    assert!(note_field(&entry.doc, keys::TRANSCRIPT)
         .unwrap()
         .to_lowercase()
         .contains("dashwood"));

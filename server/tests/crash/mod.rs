@@ -27,9 +27,11 @@ use fieldbook_shared::wire::Message;
 use fieldbook_shared::DocumentId;
 use tokio::sync::{watch, Notify};
 
-use super::support::sim::{edit_entry, has_all, in_step, new_entry, seed_from_env, Link, Rng};
+use fieldbook_testkit::entry::{edit_entry, has_all};
+use fieldbook_testkit::replica::in_step;
+use fieldbook_testkit::{seed_from_env, Rng};
+
 use super::support::*;
-use super::{child_server, spawn_binary};
 
 const DEVICES: usize = 3;
 const ENTRIES: usize = 4;
@@ -94,23 +96,8 @@ async fn acknowledged_changes_survive_repeated_sigkills_during_heavy_sync() {
     };
     let verifier_token = tokens[DEVICES].clone();
 
-    // Every device starts from the same entries (same changes, same hashes),
-    // as if each had synced them once; they are uploaded before any kill.
-    let base: Vec<(DocumentId, Vec<u8>)> = (0..ENTRIES)
-        .map(|_| {
-            let id = DocumentId::from_bytes(rng.bytes());
-            (id, new_entry(ActorId::from(rng.bytes::<16>())).save())
-        })
-        .collect();
-    let mut uploader = Peer::join(&server, &verifier_token, "uploader").await;
-    for (id, bytes) in &base {
-        let mut replica = Replica::new(*id, Automerge::load(bytes).unwrap());
-        assert_eq!(
-            replica.sync_until(&mut uploader, |_| true).await,
-            Outcome::Synced
-        );
-    }
-    drop(uploader);
+    // Every device starts from the same entries, uploaded before any kill.
+    let base = upload_base(&server, &verifier_token, &mut rng, ENTRIES).await;
 
     let shared = Arc::new(Shared {
         addr: watch::channel(Some(server.addr)).0,
@@ -175,8 +162,8 @@ async fn acknowledged_changes_survive_repeated_sigkills_during_heavy_sync() {
     // round gathers every change on the server, the second hands them out.
     for _round in 0..2 {
         for (index, docs) in replicas.iter_mut().enumerate() {
-            let mut link = Link::connect(
-                server.addr,
+            let mut link = Peer::connect(
+                &server.ws_url(),
                 &tokens[index],
                 &format!("crash-device-{index}"),
                 Some(format!("crash-storage-{index}")),
@@ -262,8 +249,8 @@ async fn device(
         let addr = *addresses.borrow_and_update();
         let link = match addr {
             Some(addr) => {
-                Link::connect(
-                    addr,
+                Peer::connect(
+                    &format!("ws://{addr}/sync"),
                     &token,
                     &peer_id,
                     Some(format!("crash-storage-{index}")),
@@ -291,7 +278,7 @@ async fn device(
                 }
             }
             let Entry { id, doc, state } = &mut docs[i];
-            if link.offer(*id, doc, state).await.is_none() {
+            if link.offer(*id, doc, state).await.is_err() {
                 continue 'connection;
             }
             while docs[i].state.shared_heads != docs[i].doc.get_heads() {
@@ -311,7 +298,7 @@ async fn device(
                             .receive_sync_message(&mut replica.state, message)
                             .unwrap();
                         let Entry { id, doc, state } = replica;
-                        if link.offer(*id, doc, state).await.is_none() {
+                        if link.offer(*id, doc, state).await.is_err() {
                             continue 'connection;
                         }
                     }
@@ -326,7 +313,7 @@ async fn device(
 
 /// Syncs one document with the server until neither side has anything the
 /// other lacks (nobody else is editing).
-async fn sync_to_fixed_point(link: &mut Link, replica: &mut Entry) {
+async fn sync_to_fixed_point(link: &mut Peer, replica: &mut Entry) {
     link.offer(replica.id, &replica.doc, &mut replica.state)
         .await
         .expect("the server is up");
@@ -358,7 +345,7 @@ async fn check_acknowledged(
     acknowledged: &HashMap<DocumentId, HashSet<ChangeHash>>,
     kill: usize,
 ) -> usize {
-    let mut link = Link::connect(server.addr, token, "crash-verifier", None)
+    let mut link = Peer::connect(&server.ws_url(), token, "crash-verifier", None)
         .await
         .expect("the restarted server accepts connections");
     let mut checked = 0;

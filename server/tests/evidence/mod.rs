@@ -20,8 +20,8 @@ fn sha256(bytes: &[u8]) -> String {
 async fn owner_with_entry(server: &TestServer, email: &str) -> (Account, Session, DocumentId) {
     let (account, session) = account_and_session(server, email).await;
     let mut peer = Peer::join(server, &session.token, email).await;
-    let entry = random_doc_id();
-    let mut replica = Replica::new(entry, crate::doc_with_text("title", "Safeguarding course"));
+    let entry = new_doc_id();
+    let mut replica = Replica::new(entry, with_text(keys::TITLE, "Safeguarding course"));
     assert_eq!(
         replica.sync_until(&mut peer, |_| true).await,
         Outcome::Synced
@@ -67,7 +67,7 @@ async fn put_piece(
 }
 
 async fn status_of(server: &TestServer, token: &str, id: &str) -> reqwest::Response {
-    crate::api_get(server, &format!("/api/evidence/{id}"), token).await
+    api_get(server, &format!("/api/evidence/{id}"), token).await
 }
 
 async fn json_of(response: reqwest::Response) -> Value {
@@ -76,7 +76,7 @@ async fn json_of(response: reqwest::Response) -> Value {
 
 async fn code_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
-    (status, crate::error_code(response).await)
+    (status, error_code(response).await)
 }
 
 /// A file of `size` bytes that is not all the same byte.
@@ -137,7 +137,7 @@ async fn a_file_uploads_in_pieces_resumes_and_comes_back_as_a_download() {
     assert_eq!(shown["documentId"], entry.to_string());
     assert_eq!(shown["size"], bytes.len());
 
-    let download = crate::api_get(&server, &format!("/api/evidence/{id}/file"), token).await;
+    let download = api_get(&server, &format!("/api/evidence/{id}/file"), token).await;
     assert_eq!(download.status(), 200);
     let headers = download.headers().clone();
     assert_eq!(headers["content-type"], PDF);
@@ -150,10 +150,10 @@ async fn a_file_uploads_in_pieces_resumes_and_comes_back_as_a_download() {
     );
     assert_eq!(download.bytes().await.unwrap().as_ref(), bytes.as_slice());
 
-    let deleted = crate::api_delete(&server, &format!("/api/evidence/{id}"), token).await;
+    let deleted = api_delete(&server, &format!("/api/evidence/{id}"), token).await;
     assert_eq!(deleted.status(), 204);
     assert_eq!(status_of(&server, token, id).await.status(), 404);
-    let gone = crate::api_get(&server, &format!("/api/evidence/{id}/file"), token).await;
+    let gone = api_get(&server, &format!("/api/evidence/{id}/file"), token).await;
     assert_eq!(gone.status(), 404);
     server.stop().await;
 }
@@ -232,7 +232,7 @@ async fn hostile_uploads_are_refused_plainly_and_lose_nothing() {
     );
     let (status, code) = code_of(declare(&server, token, &third).await).await;
     assert_eq!((status, code.as_str()), (413, "evidence_quota"));
-    let deleted = crate::api_delete(&server, "/api/evidence/ev_hostile_quota_2", token).await;
+    let deleted = api_delete(&server, "/api/evidence/ev_hostile_quota_2", token).await;
     assert_eq!(deleted.status(), 204);
     assert_eq!(declare(&server, token, &third).await.status(), 201);
 
@@ -255,13 +255,7 @@ async fn hostile_uploads_are_refused_plainly_and_lose_nothing() {
     }
     let body = declaration("../../etc/passwd!", entry, "a.pdf", PDF, &file(10));
     assert_eq!(declare(&server, token, &body).await.status(), 400);
-    let body = declaration(
-        "ev_hostile_nodoc_1",
-        random_doc_id(),
-        "a.pdf",
-        PDF,
-        &file(10),
-    );
+    let body = declaration("ev_hostile_nodoc_1", new_doc_id(), "a.pdf", PDF, &file(10));
     assert_eq!(declare(&server, token, &body).await.status(), 404);
     let mut empty = declaration("ev_hostile_empty_1", entry, "a.pdf", PDF, &[]);
     empty["size"] = json!(0);
@@ -304,7 +298,7 @@ async fn hostile_uploads_are_refused_plainly_and_lose_nothing() {
     // After all that the right bytes still go in.
     let done = put_piece(&server, token, id, 0, &bytes).await;
     assert_eq!(json_of(done).await["state"], "stored");
-    let download = crate::api_get(&server, &format!("/api/evidence/{id}/file"), token).await;
+    let download = api_get(&server, &format!("/api/evidence/{id}/file"), token).await;
     assert_eq!(download.headers()["content-type"], "image/heic");
     assert_eq!(download.bytes().await.unwrap().as_ref(), bytes.as_slice());
     server.stop().await;
@@ -316,8 +310,8 @@ async fn deleting_an_entry_deletes_its_evidence_and_no_other() {
     let (_, session, entry) = owner_with_entry(&server, "entry-delete@example.org").await;
     let token = &session.token;
     let mut peer = Peer::join(&server, token, "second-entry").await;
-    let other = random_doc_id();
-    let mut replica = Replica::new(other, crate::doc_with_text("title", "Another"));
+    let other = new_doc_id();
+    let mut replica = Replica::new(other, with_text(keys::TITLE, "Another"));
     assert_eq!(
         replica.sync_until(&mut peer, |_| true).await,
         Outcome::Synced
@@ -332,7 +326,7 @@ async fn deleting_an_entry_deletes_its_evidence_and_no_other() {
         assert_eq!(declare(&server, token, &body).await.status(), 201);
         assert_eq!(put_piece(&server, token, id, 0, &bytes).await.status(), 200);
     }
-    let deleted = crate::api_delete(&server, &format!("/api/documents/{entry}"), token).await;
+    let deleted = api_delete(&server, &format!("/api/documents/{entry}"), token).await;
     assert_eq!(deleted.status(), 204);
     for id in ["ev_entry_delete_01", "ev_entry_delete_02"] {
         assert_eq!(status_of(&server, token, id).await.status(), 404, "{id}");

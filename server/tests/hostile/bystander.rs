@@ -37,10 +37,10 @@ impl Bystander {
     pub async fn start(server: &TestServer) -> Self {
         let (_, session) = account_and_session(server, "bystander@example.org").await;
         let mut peer = Peer::join(server, &session.token, BYSTANDER_PEER).await;
-        let doc_id = random_doc_id();
+        let doc_id = new_doc_id();
         let mut doc = Automerge::new();
         let mut tx = doc.transaction();
-        let notes = tx.put_object(ROOT, "notes", ObjType::Text).unwrap();
+        let notes = tx.put_object(ROOT, keys::NOTES, ObjType::Text).unwrap();
         tx.splice_text(&notes, 0, 0, SECRET).unwrap();
         tx.commit();
         let (rounds_tx, rounds) = watch::channel(0);
@@ -52,7 +52,7 @@ impl Bystander {
             while !stopping.load(SeqCst) {
                 round += 1;
                 let mut tx = doc.transaction();
-                let notes = tx.get(ROOT, "notes").unwrap().unwrap().1;
+                let notes = tx.get(ROOT, keys::NOTES).unwrap().unwrap().1;
                 let end = tx.length(&notes);
                 tx.splice_text(&notes, end, 0, &format!(" {round}"))
                     .unwrap();
@@ -98,7 +98,7 @@ impl Bystander {
         copy.sync_until(&mut laptop, |d| d.get_heads() == heads)
             .await;
         let text = |d: &Automerge| {
-            let notes = d.get(ROOT, "notes").unwrap().unwrap().1;
+            let notes = d.get(ROOT, keys::NOTES).unwrap().unwrap().1;
             d.text(&notes).unwrap()
         };
         assert_eq!(text(&copy.doc), text(&doc));

@@ -30,12 +30,13 @@ use fieldbook_server::metrics::Metrics;
 use fieldbook_server::store::MemoryStore;
 use fieldbook_server::sync::connection::handle_message;
 use fieldbook_server::sync::hub::{Hub, Outbound, PeerInfo};
+use fieldbook_shared::entry::keys;
 use fieldbook_shared::wire::{self, Message, PeerMetadata};
 use fieldbook_shared::DocumentId;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
-use crate::support::sim::Rng;
+use fieldbook_testkit::Rng;
 
 const SERVER: &str = "fuzz-server";
 const ATTACKER: &str = "mallory";
@@ -138,7 +139,7 @@ fn peer(peer_id: &str, conn_id: u64, user: &str) -> PeerInfo {
 fn text_doc(text: &str) -> Automerge {
     let mut doc = Automerge::new();
     let mut tx = doc.transaction();
-    let notes = tx.put_object(ROOT, "notes", ObjType::Text).unwrap();
+    let notes = tx.put_object(ROOT, keys::NOTES, ObjType::Text).unwrap();
     tx.splice_text(&notes, 0, 0, text).unwrap();
     tx.commit();
     doc

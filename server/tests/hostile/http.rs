@@ -245,7 +245,7 @@ async fn hostile_http_bodies_get_clear_errors() {
     // usual without reading it (or refuse it), and the server stays up.
     let throwaway = login(&server, "mallory-http@example.org").await;
     let megabyte = vec![b'x'; MIB];
-    let doc = random_doc_id();
+    let doc = new_doc_id();
     for (head, expected) in [
         (format!("GET /api/me HTTP/1.1\r\n{auth}"), 200),
         (format!("GET /api/devices HTTP/1.1\r\n{auth}"), 200),
@@ -371,11 +371,11 @@ async fn slow_and_half_open_connections_hold_nothing_up() {
         .await;
     let (_, newcomer) = account_and_session(&server, "newcomer@example.org").await;
     let mut fresh = Peer::join(&server, &newcomer.token, "newcomer-phone").await;
-    let mut entry = Replica::new(random_doc_id(), automerge::Automerge::new());
+    let mut entry = Replica::new(new_doc_id(), automerge::Automerge::new());
     {
         use automerge::transaction::Transactable;
         let mut tx = entry.doc.transaction();
-        tx.put(automerge::ROOT, "title", "still works").unwrap();
+        tx.put(automerge::ROOT, keys::TITLE, "still works").unwrap();
         tx.commit();
     }
     assert_eq!(
@@ -441,7 +441,7 @@ async fn slow_and_half_open_connections_hold_nothing_up() {
     drop(rest);
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let metrics = crate::metrics_text(&server).await;
+        let metrics = metrics_text(&server).await;
         let open: u64 = metrics
             .lines()
             .find_map(|l| l.strip_prefix("fieldbook_connections "))

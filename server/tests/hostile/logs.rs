@@ -16,7 +16,10 @@ async fn refused_input_carrying_note_text_stays_out_of_the_log() {
     let logged = LoggedServer::start("trace").await;
     let server = &logged.server;
     let (_, session) = account_and_session(server, "hostile-log@example.org").await;
-    let server_id = Peer::join(server, &session.token, "probe").await.server_id;
+    let server_id = Peer::join(server, &session.token, "probe")
+        .await
+        .server_id
+        .clone();
 
     let frames: Vec<(&str, Frame)> = vec![
         ("a text frame", Frame::Text(NOTE.into())),
@@ -30,7 +33,7 @@ async fn refused_input_carrying_note_text_stays_out_of_the_log() {
                 wire::encode(&Message::Sync {
                     sender_id: "mallory".into(),
                     target_id: server_id.clone(),
-                    document_id: random_doc_id(),
+                    document_id: new_doc_id(),
                     data: NOTE.as_bytes().to_vec(),
                 })
                 .into(),

@@ -10,7 +10,7 @@ mod http;
 mod logs;
 mod sockets;
 
-use crate::support::sim::seed_from_env;
+use fieldbook_testkit::seed_from_env;
 
 /// A short fuzzing run in every test run; cheap, and it catches the obvious.
 #[tokio::test]

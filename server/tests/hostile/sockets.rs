@@ -8,8 +8,7 @@
 use std::time::Instant;
 
 use automerge::sync::{self, SyncDoc};
-use automerge::transaction::Transactable;
-use automerge::{Automerge, ObjType, ReadDoc, ROOT};
+use automerge::{Automerge, ReadDoc};
 use fieldbook_shared::wire::{self, Message, PeerMetadata};
 use fieldbook_shared::DocumentId;
 use futures::{SinkExt, StreamExt};
@@ -107,7 +106,7 @@ async fn hostile_sync_messages_close_only_the_attackers_connection() {
     let token = session.token;
 
     let mut attacker = Peer::join(&server, &token, ATTACKER).await;
-    let own = random_doc_id();
+    let own = new_doc_id();
     let mut mine = Replica::new(own, entry("mine"));
     assert_eq!(
         mine.sync_until(&mut attacker, |_| true).await,
@@ -189,13 +188,7 @@ async fn hostile_sync_messages_close_only_the_attackers_connection() {
 }
 
 fn entry(text: &str) -> Automerge {
-    let mut doc = Automerge::new();
-    let mut tx = doc.transaction();
-    tx.put(ROOT, "type", "fieldbook/entry").unwrap();
-    let notes = tx.put_object(ROOT, "notes", ObjType::Text).unwrap();
-    tx.splice_text(&notes, 0, 0, text).unwrap();
-    tx.commit();
-    doc
+    with_text(keys::NOTES, text)
 }
 
 /// A sync message carrying every change of `doc`, as a peer with nothing
@@ -216,12 +209,7 @@ async fn run_case(server: &TestServer, token: &str, scene: &Scene, case: Case) {
     let mut peer = if case.joined {
         Peer::join(server, token, ATTACKER).await
     } else {
-        Peer {
-            socket: open_socket(server, token).await,
-            peer_id: ATTACKER.into(),
-            server_id: scene.server_id.clone(),
-            server_storage_id: None,
-        }
+        Peer::unjoined(open_socket(server, token).await, ATTACKER, &scene.server_id)
     };
     for frame in case.frames {
         // The server may close after any frame; later sends may then fail.
@@ -284,15 +272,11 @@ async fn expect_error(peer: &mut Peer, scene: &Scene, name: &str) -> String {
 /// it answers doc-unavailable (still usable), or the error the server sent
 /// before closing. An error must be followed by the close.
 async fn next_error(peer: &mut Peer, scene: &Scene, name: &str) -> Option<String> {
-    let probe = random_doc_id();
+    let probe = new_doc_id();
     // Ignore a failed send: the server may have closed already, and the
     // error is then waiting to be read.
-    let _ = peer
-        .socket
-        .send(Frame::Binary(
-            wire::encode(&peer.request_message(probe, scene.offer.clone())).into(),
-        ))
-        .await;
+    let request = wire::encode(&peer.request_message(probe, scene.offer.clone()));
+    let _ = peer.socket.send(Frame::Binary(request.into())).await;
     loop {
         match recv_checked(peer, scene, name).await {
             Some(Message::Error { message, .. }) => {
@@ -612,7 +596,7 @@ fn deep_nesting(scene: &Scene) -> Vec<Case> {
         Expect::Accepted,
     ));
     // Tags are looked through in a loop: a hundred thousand cost nothing.
-    let probe = random_doc_id();
+    let probe = new_doc_id();
     let mut tagged = vec![0xc6; 100_000];
     tagged.extend(scene.request(probe, scene.offer.clone()));
     cases.push(case(
@@ -625,7 +609,7 @@ fn deep_nesting(scene: &Scene) -> Vec<Case> {
 
 fn garbage_payloads(scene: &Scene) -> Vec<Case> {
     let mut cases = Vec::new();
-    let fresh = random_doc_id();
+    let fresh = new_doc_id();
     for (doc_name, doc) in [
         ("own", scene.own),
         ("unknown", fresh),
@@ -925,12 +909,7 @@ async fn join_floods(server: &TestServer, token: &str, scene: &Scene) {
             break;
         }
     }
-    let mut flood = Peer {
-        socket,
-        peer_id: ATTACKER.into(),
-        server_id: scene.server_id.clone(),
-        server_storage_id: None,
-    };
+    let mut flood = Peer::unjoined(socket, ATTACKER, &scene.server_id);
     let error = expect_error(&mut flood, scene, "a thousand joins").await;
     assert!(error.contains("unexpected join"), "{error:?}");
 

@@ -17,10 +17,10 @@ async fn a_cookie_request_from_another_site_changes_nothing() {
     let server = TestServer::start().await;
     let (cookie, session) = cookie_session(&server, "victim@example.org").await;
     let other_device = login(&server, "victim@example.org").await;
-    let entry = random_doc_id();
+    let entry = new_doc_id();
     {
         let mut peer = Peer::join(&server, &session.token, "victim-phone").await;
-        let mut replica = Replica::new(entry, crate::doc_with_text("title", "Keep me"));
+        let mut replica = Replica::new(entry, with_text(keys::TITLE, "Keep me"));
         replica.sync_until(&mut peer, |_| true).await;
     }
     let same_origin = format!("http://{}", server.addr);
@@ -60,7 +60,7 @@ async fn a_cookie_request_from_another_site_changes_nothing() {
     let mut check = Replica::empty(entry);
     assert_eq!(
         check
-            .sync_until(&mut peer, |doc| crate::text_of(doc, "title").is_some())
+            .sync_until(&mut peer, |doc| text_of(doc, keys::TITLE).is_some())
             .await,
         Outcome::Synced
     );

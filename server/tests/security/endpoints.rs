@@ -291,8 +291,8 @@ async fn owner_with_an_entry(server: &TestServer, email: &str) -> Owner {
     let (account, phone) = account_and_session(server, email).await;
     let laptop = login(server, email).await;
     let mut peer = Peer::join(server, &phone.token, &format!("{email}-phone")).await;
-    let entry = random_doc_id();
-    let mut replica = Replica::new(entry, crate::doc_with_text("title", "Confidential"));
+    let entry = new_doc_id();
+    let mut replica = Replica::new(entry, with_text(keys::TITLE, "Confidential"));
     assert_eq!(
         replica.sync_until(&mut peer, |_| true).await,
         Outcome::Synced
@@ -458,10 +458,10 @@ async fn owner_untouched(server: &TestServer, owner: &Owner) {
     let mut peer = Peer::join(server, &owner.laptop.token, "owner-check").await;
     let mut check = Replica::empty(owner.entry);
     let outcome = check
-        .sync_until(&mut peer, |doc| crate::text_of(doc, "title").is_some())
+        .sync_until(&mut peer, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     assert_eq!(outcome, Outcome::Synced);
-    assert_eq!(crate::text_of(&check.doc, "title").unwrap(), "Confidential");
+    assert_eq!(text_of(&check.doc, keys::TITLE).unwrap(), "Confidential");
     let received = audio_received(server, &owner.phone.token, &owner.audio_id).await;
     assert_eq!(received, 2, "the recording is as the owner left it");
     let received = evidence_received(server, &owner.phone.token, &owner.evidence_id).await;
@@ -547,7 +547,7 @@ async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
         audio_id: "expired-session-recording".to_owned(),
         evidence_id: "expired-session-evidence".to_owned(),
         invitation_id: "0123456789abcdef0123456789abcdef".to_owned(),
-        entry: random_doc_id(),
+        entry: new_doc_id(),
         laptop: Session {
             token: session.token.clone(),
             device_id: session.device_id.clone(),
@@ -557,7 +557,7 @@ async fn no_bogus_revoked_or_expired_session_reaches_any_endpoint() {
             email: "idle@example.org".to_owned(),
             // Any: nothing is reached before the session is refused.
             user_id: "idle-user".to_owned(),
-            root: random_doc_id(),
+            root: new_doc_id(),
         },
     };
     for credential in Credential::both(&owner.phone.token) {
@@ -646,7 +646,7 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
                 // the intruder learns nothing about what the owner has.
                 let unknown = match *path {
                     "/api/devices/{id}" => "/api/devices/0123456789abcdef0123456789abcdef".into(),
-                    _ => format!("/api/documents/{}", random_doc_id()),
+                    _ => format!("/api/documents/{}", new_doc_id()),
                 };
                 let response = as_intruder
                     .apply(client().delete(server.url(&unknown)))
@@ -677,8 +677,8 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
                 // Reusing the owner's recording ID makes the intruder's own,
                 // separate recording (on the intruder's own entry).
                 let mut own_peer = Peer::join(&server, &intruder.token, "intruder-phone").await;
-                let own_entry = random_doc_id();
-                let mut replica = Replica::new(own_entry, crate::doc_with_text("title", "Mine"));
+                let own_entry = new_doc_id();
+                let mut replica = Replica::new(own_entry, with_text(keys::TITLE, "Mine"));
                 replica.sync_until(&mut own_peer, |_| true).await;
                 let response = as_intruder
                     .apply(client().post(server.url("/api/audio")))
@@ -710,8 +710,8 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
                 // The owner's evidence ID on the intruder's own entry is the
                 // intruder's own, separate file.
                 let mut own_peer = Peer::join(&server, &intruder.token, "intruder-laptop").await;
-                let own_entry = random_doc_id();
-                let mut replica = Replica::new(own_entry, crate::doc_with_text("title", "Mine"));
+                let own_entry = new_doc_id();
+                let mut replica = Replica::new(own_entry, with_text(keys::TITLE, "Mine"));
                 replica.sync_until(&mut own_peer, |_| true).await;
                 let response = as_intruder
                     .apply(client().post(server.url("/api/evidence")))
@@ -785,16 +785,13 @@ async fn another_users_session_reaches_nothing_of_the_owners() {
                 let owners = response.text().await.unwrap();
                 assert!(leaks(&owners).is_empty(), "{method} {path}: {owners}");
                 let unknown = path
-                    .replace(
-                        "/documents/{id}",
-                        &format!("/documents/{}", random_doc_id()),
-                    )
+                    .replace("/documents/{id}", &format!("/documents/{}", new_doc_id()))
                     .replace("{user_id}", &intruder_account.user_id)
                     .replace("{id}", "0123456789abcdef0123456789abcdef");
                 let request = client().request(method.parse().unwrap(), server.url(&unknown));
                 let request = match (*method, *path) {
                     ("POST", "/api/documents/{id}/members") => {
-                        request.json(&grant_body(&owner, &random_doc_id()))
+                        request.json(&grant_body(&owner, &new_doc_id()))
                     }
                     ("POST", _) => request.json(&serde_json::json!({ "role": "reader" })),
                     _ => request,

@@ -25,9 +25,9 @@ async fn nothing_secret_reaches_the_log_even_at_trace() {
     // The phone uploads a note; the laptop reads it back (from disk, as the
     // server unloads what every device has) and edits it; the phone gets
     // the edit pushed.
-    let entry = random_doc_id();
+    let entry = new_doc_id();
     let mut phone_peer = Peer::join(server, &phone.token, "phone").await;
-    let mut on_phone = Replica::new(entry, crate::doc_with_text("notes", NOTE));
+    let mut on_phone = Replica::new(entry, with_text(keys::NOTES, NOTE));
     assert_eq!(
         on_phone.sync_until(&mut phone_peer, |_| true).await,
         Outcome::Synced
@@ -35,20 +35,18 @@ async fn nothing_secret_reaches_the_log_even_at_trace() {
     let mut laptop_peer = Peer::join(server, &laptop.token, "laptop").await;
     let mut on_laptop = Replica::empty(entry);
     on_laptop
-        .sync_until(&mut laptop_peer, |doc| {
-            crate::text_of(doc, "notes").is_some()
-        })
+        .sync_until(&mut laptop_peer, |doc| text_of(doc, keys::NOTES).is_some())
         .await;
     {
         let mut tx = on_laptop.doc.transaction();
-        let (_, notes) = tx.get(automerge::ROOT, "notes").unwrap().unwrap();
+        let (_, notes) = tx.get(automerge::ROOT, keys::NOTES).unwrap().unwrap();
         tx.splice_text(&notes, 0, 0, EDIT).unwrap();
         tx.commit();
     }
     on_laptop.sync_until(&mut laptop_peer, |_| true).await;
     on_phone
         .sync_until(&mut phone_peer, |doc| {
-            crate::text_of(doc, "notes").is_some_and(|text| text.starts_with(EDIT))
+            text_of(doc, keys::NOTES).is_some_and(|text| text.starts_with(EDIT))
         })
         .await;
 
@@ -100,7 +98,7 @@ async fn an_operator_can_follow_one_device_through_the_log() {
     assert!(!request_id.is_empty());
 
     let mut peer = Peer::join(server, &phone.token, "phone-7").await;
-    let mut entry = Replica::new(random_doc_id(), crate::doc_with_text("notes", NOTE));
+    let mut entry = Replica::new(new_doc_id(), with_text(keys::NOTES, NOTE));
     assert_eq!(entry.sync_until(&mut peer, |_| true).await, Outcome::Synced);
     drop(peer);
 
@@ -172,12 +170,12 @@ async fn sharing_leaves_no_link_name_or_refused_words_in_the_log() {
     // The reader's change is refused.
     let mut peer = Peer::join(server, reader.token(), "reader-phone").await;
     let mut copy = Replica::empty(entry.id);
-    copy.sync_until(&mut peer, |doc| crate::text_of(doc, "title").is_some())
+    copy.sync_until(&mut peer, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     let mut state = super::roles::state_knowing(&copy.doc, &copy.doc);
     {
         let mut tx = copy.doc.transaction();
-        let (_, title) = tx.get(automerge::ROOT, "title").unwrap().unwrap();
+        let (_, title) = tx.get(automerge::ROOT, keys::TITLE).unwrap().unwrap();
         tx.splice_text(&title, 0, 0, REFUSED).unwrap();
         tx.commit();
     }

@@ -84,14 +84,6 @@ async fn upgrade_status(
     }
 }
 
-async fn error_code(response: reqwest::Response) -> String {
-    let body: Value = response.json().await.unwrap();
-    body["error"]["code"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Signs in and returns the whole response (cookie and body).
 async fn login_response(
     server: &TestServer,

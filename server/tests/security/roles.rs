@@ -116,7 +116,7 @@ async fn cast(server: &TestServer) -> Cast {
     let mut device = Peer::join(server, removed.token(), "removed-phone").await;
     let mut removed_copy = Replica::empty(entry);
     removed_copy
-        .sync_until(&mut device, |doc| crate::text_of(doc, "title").is_some())
+        .sync_until(&mut device, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     drop(device);
     let response = delete(
@@ -145,7 +145,7 @@ async fn cast(server: &TestServer) -> Cast {
 async fn not_found_body(server: &TestServer, user: &User) -> String {
     let response = get(
         server,
-        &format!("/api/documents/{}/members", random_doc_id()),
+        &format!("/api/documents/{}/members", new_doc_id()),
         user.token(),
     )
     .await;
@@ -293,7 +293,7 @@ async fn every_role_reaches_exactly_what_it_may_over_http() {
             assert_eq!(response.status(), 401);
         } else {
             assert_eq!(response.status(), 409, "{who:?}");
-            assert_eq!(crate::error_code(response).await, "invitation_used");
+            assert_eq!(error_code(response).await, "invitation_used");
         }
         checked += 1;
 
@@ -407,11 +407,11 @@ async fn every_role_reaches_exactly_what_it_may_over_http() {
         let mut device = Peer::join(&server, user.token(), "check").await;
         let mut copy = Replica::empty(entry);
         assert_eq!(
-            copy.sync_until(&mut device, |doc| crate::text_of(doc, "title").is_some())
+            copy.sync_until(&mut device, |doc| text_of(doc, keys::TITLE).is_some())
                 .await,
             Outcome::Synced
         );
-        assert_eq!(crate::text_of(&copy.doc, "title").unwrap(), "Confidential");
+        assert_eq!(text_of(&copy.doc, keys::TITLE).unwrap(), "Confidential");
     }
     println!(
         "roles matrix (HTTP): {checked} requests checked: 7 roles (owner, writer, reader, \
@@ -428,7 +428,7 @@ async fn device(server: &TestServer, user: &User, name: &str) -> Peer {
 
 fn edit(doc: &mut Automerge, text: &str) {
     let mut tx = doc.transaction();
-    let (_, title) = tx.get(ROOT, "title").unwrap().unwrap();
+    let (_, title) = tx.get(ROOT, keys::TITLE).unwrap().unwrap();
     tx.splice_text(&title, 0, 0, text).unwrap();
     tx.commit();
 }
@@ -478,7 +478,7 @@ pub(super) fn state_knowing(ours: &Automerge, theirs: &Automerge) -> sync::State
 async fn entry_now(server: &TestServer, cast: &Cast) -> Automerge {
     let mut device = device(server, &cast.owner, "owner-check").await;
     let mut copy = Replica::empty(cast.entry);
-    copy.sync_until(&mut device, |doc| crate::text_of(doc, "title").is_some())
+    copy.sync_until(&mut device, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     copy.doc
 }
@@ -492,9 +492,7 @@ async fn every_role_gets_exactly_what_it_may_over_sync() {
     let mut owner_phone = device(&server, &cast.owner, "owner-phone").await;
     let mut phone_copy = Replica::empty(entry);
     phone_copy
-        .sync_until(&mut owner_phone, |doc| {
-            crate::text_of(doc, "title").is_some()
-        })
+        .sync_until(&mut owner_phone, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     let mut checked = 0;
 
@@ -515,7 +513,7 @@ async fn every_role_gets_exactly_what_it_may_over_sync() {
         // Request: the document for members, unavailable for the rest.
         let mut copy = Replica::empty(entry);
         let outcome = copy
-            .sync_until(&mut peer, |doc| crate::text_of(doc, "title").is_some())
+            .sync_until(&mut peer, |doc| text_of(doc, keys::TITLE).is_some())
             .await;
         let wanted = if who.is_member() {
             Outcome::Synced
@@ -580,7 +578,7 @@ async fn every_role_gets_exactly_what_it_may_over_sync() {
         }
         // Whatever was answered, only a writer's change is kept.
         let after = entry_now(&server, &cast).await;
-        let kept = crate::text_of(&after, "title").unwrap().contains(&text);
+        let kept = text_of(&after, "title").unwrap().contains(&text);
         assert_eq!(kept, who.can_write(), "{who:?}'s change kept: {kept}");
         if !who.can_write() {
             assert_eq!(after.get_heads(), before, "{who:?} changed nothing");
@@ -647,15 +645,13 @@ async fn a_readers_change_is_refused_for_that_document_alone() {
     let mut owner_phone = device(&server, &cast.owner, "owner-phone").await;
     let mut owners = Replica::empty(entry);
     owners
-        .sync_until(&mut owner_phone, |doc| {
-            crate::text_of(doc, "title").is_some()
-        })
+        .sync_until(&mut owner_phone, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
 
     // The reader's phone has the entry and an entry of its own.
     let mut phone = device(&server, &cast.reader, "reader-phone").await;
     let mut copy = Replica::empty(entry);
-    copy.sync_until(&mut phone, |doc| crate::text_of(doc, "title").is_some())
+    copy.sync_until(&mut phone, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
 
     let mut state = state_knowing(&copy.doc, &copy.doc);
@@ -673,16 +669,13 @@ async fn a_readers_change_is_refused_for_that_document_alone() {
     assert!(error.contains("not kept"), "{error}");
 
     // The connection carries on: the reader's own document syncs on it...
-    let mut own = Replica::new(random_doc_id(), crate::doc_with_text("title", "Mine"));
+    let mut own = Replica::new(new_doc_id(), with_text(keys::TITLE, "Mine"));
     assert_eq!(own.sync_until(&mut phone, |_| true).await, Outcome::Synced);
     // ...and the owner's next change still reaches the reader.
     edit(&mut owners.doc, "Owner: ");
     owners.sync_until(&mut owner_phone, |_| true).await;
     let deadline = tokio::time::Instant::now() + WAIT;
-    while !crate::text_of(&copy.doc, "title")
-        .unwrap()
-        .contains("Owner: ")
-    {
+    while !text_of(&copy.doc, keys::TITLE).unwrap().contains("Owner: ") {
         assert!(tokio::time::Instant::now() < deadline);
         match next_about(&mut phone, entry).await {
             Message::Sync { data, .. } => {
@@ -707,11 +700,9 @@ async fn a_readers_change_is_refused_for_that_document_alone() {
         }
     }
     let now = entry_now(&server, &cast).await;
-    let title = crate::text_of(&now, "title").unwrap();
+    let title = text_of(&now, "title").unwrap();
     assert_eq!(title, "Owner: Confidential");
-    assert!(!crate::text_of(&owners.doc, "title")
-        .unwrap()
-        .contains("Reader"));
+    assert!(!text_of(&owners.doc, "title").unwrap().contains("Reader"));
     server.stop().await;
 }
 
@@ -755,7 +746,7 @@ async fn a_removed_members_stale_sync_a_month_later_changes_nothing() {
     );
     let now = entry_now(&server, &cast).await;
     assert_eq!(now.get_heads(), before);
-    assert_eq!(crate::text_of(&now, "title").unwrap(), "Confidential");
+    assert_eq!(text_of(&now, "title").unwrap(), "Confidential");
     // The invitation that made them a member cannot make them one again.
     let response = ask_invitation(
         &server,

@@ -51,7 +51,7 @@ fn first_sync_data(doc: &Automerge) -> Vec<u8> {
 /// `sender`, with what it must get back.
 fn attacks(sender: &str, server_id: &str, doc: DocumentId) -> Vec<(Message, Expect)> {
     let (s, t) = (sender.to_owned(), server_id.to_owned());
-    let forged = crate::doc_with_text("title", "Overwritten");
+    let forged = with_text(keys::TITLE, "Overwritten");
     let attacks = vec![
         (
             Message::Request {
@@ -162,7 +162,7 @@ use std::collections::BTreeSet;
 /// nobody has (answers come in order, so this is everything before it), or
 /// None if the connection closed.
 pub(super) async fn answers_until_sentinel(peer: &mut Peer) -> Option<Vec<Message>> {
-    let sentinel = random_doc_id();
+    let sentinel = new_doc_id();
     let request = peer.request_message(sentinel, first_sync_data(&Automerge::new()));
     if peer
         .socket
@@ -210,8 +210,8 @@ async fn every_message_type_from_another_user_gets_nothing_of_the_owners() {
     // The owner's entry, with the owner's phone subscribed to it (so a
     // relayed message or change would reach it).
     let mut owner_peer = Peer::join(&server, &owner_session.token, "owner-phone").await;
-    let entry = random_doc_id();
-    let mut replica = Replica::new(entry, crate::doc_with_text("title", "Confidential"));
+    let entry = new_doc_id();
+    let mut replica = Replica::new(entry, with_text(keys::TITLE, "Confidential"));
     assert_eq!(
         replica.sync_until(&mut owner_peer, |_| true).await,
         Outcome::Synced
@@ -281,10 +281,10 @@ async fn every_message_type_from_another_user_gets_nothing_of_the_owners() {
     let mut laptop = Peer::join(&server, &owner_session.token, "owner-laptop").await;
     let mut check = Replica::empty(entry);
     check
-        .sync_until(&mut laptop, |doc| crate::text_of(doc, "title").is_some())
+        .sync_until(&mut laptop, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     assert_eq!(check.doc.get_heads(), heads);
-    assert_eq!(crate::text_of(&check.doc, "title").unwrap(), "Confidential");
+    assert_eq!(text_of(&check.doc, keys::TITLE).unwrap(), "Confidential");
     server.stop().await;
 }
 
@@ -306,7 +306,7 @@ async fn a_device_revoked_while_connected_can_send_nothing_more() {
         "socket closed on revocation"
     );
     // Whatever it still tries to send goes nowhere, and it cannot come back.
-    let doc = random_doc_id();
+    let doc = new_doc_id();
     let server_id = phone_peer.server_id.clone();
     for (attack, _) in attacks("phone", &server_id, doc) {
         let _ = phone_peer
@@ -340,8 +340,8 @@ async fn a_peer_id_held_by_another_user_locks_nobody_out() {
     const ID: &str = "the-victims-phone";
 
     let mut phone = Peer::join(&server, &owner.token, ID).await;
-    let entry = random_doc_id();
-    let mut replica = Replica::new(entry, crate::doc_with_text("title", "Confidential"));
+    let entry = new_doc_id();
+    let mut replica = Replica::new(entry, with_text(keys::TITLE, "Confidential"));
     assert_eq!(
         replica.sync_until(&mut phone, |_| true).await,
         Outcome::Synced
@@ -360,7 +360,7 @@ async fn a_peer_id_held_by_another_user_locks_nobody_out() {
     drop(phone);
     let mut phone = Peer::join(&server, &owner.token, ID).await;
     let mut back = Replica::empty(entry);
-    back.sync_until(&mut phone, |doc| crate::text_of(doc, "title").is_some())
+    back.sync_until(&mut phone, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     assert_eq!(back.doc.get_heads(), replica.doc.get_heads());
 
@@ -368,12 +368,12 @@ async fn a_peer_id_held_by_another_user_locks_nobody_out() {
     let mut laptop = Peer::join(&server, &owner.token, "the-victims-laptop").await;
     let mut edited = Replica::empty(entry);
     edited
-        .sync_until(&mut laptop, |doc| crate::text_of(doc, "title").is_some())
+        .sync_until(&mut laptop, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     {
         use automerge::transaction::Transactable;
         let mut tx = edited.doc.transaction();
-        let (_, title) = automerge::ReadDoc::get(&tx, automerge::ROOT, "title")
+        let (_, title) = automerge::ReadDoc::get(&tx, automerge::ROOT, keys::TITLE)
             .unwrap()
             .unwrap();
         tx.splice_text(&title, 0, 0, "Edited: ").unwrap();
@@ -381,7 +381,7 @@ async fn a_peer_id_held_by_another_user_locks_nobody_out() {
     }
     edited.sync_until(&mut laptop, |_| true).await;
     back.sync_until(&mut phone, |doc| {
-        crate::text_of(doc, "title").as_deref() == Some("Edited: Confidential")
+        text_of(doc, keys::TITLE).as_deref() == Some("Edited: Confidential")
     })
     .await;
     let heard = answers_until_sentinel(&mut squat)
@@ -414,12 +414,7 @@ async fn join_unanswered(server: &TestServer, token: &str, peer_id: &str, server
         .send(Frame::Binary(wire_bytes(&join).into()))
         .await
         .unwrap();
-    Peer {
-        socket,
-        peer_id: peer_id.into(),
-        server_id: server_id.into(),
-        server_storage_id: None,
-    }
+    Peer::unjoined(socket, peer_id, server_id)
 }
 
 /// The server's peer ID is learnt from its `peer` message; a client that

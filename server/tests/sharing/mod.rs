@@ -16,7 +16,6 @@ use fieldbook_shared::DocumentId;
 use serde_json::{json, Value};
 
 use super::support::*;
-use super::{doc_with_text, error_code, text_of};
 
 /// A signed-in user with one device.
 pub(crate) struct User {
@@ -47,7 +46,7 @@ pub(crate) async fn new_entry(
     title: &str,
 ) -> Replica {
     let mut peer = Peer::join(server, user.token(), peer_id).await;
-    let mut entry = Replica::new(random_doc_id(), doc_with_text("title", title));
+    let mut entry = Replica::new(new_doc_id(), with_text(keys::TITLE, title));
     assert_eq!(entry.sync_until(&mut peer, |_| true).await, Outcome::Synced);
     entry
 }
@@ -212,7 +211,7 @@ async fn synced_root(peer: &mut Peer, user: &User) -> Replica {
 
 fn edit_title(replica: &mut Replica, prefix: &str) {
     let mut tx = replica.doc.transaction();
-    let (_, title) = tx.get(ROOT, "title").unwrap().unwrap();
+    let (_, title) = tx.get(ROOT, keys::TITLE).unwrap().unwrap();
     tx.splice_text(&title, 0, 0, prefix).unwrap();
     tx.commit();
 }
@@ -366,7 +365,7 @@ async fn an_invitation_is_made_listed_accepted_once_and_the_peer_writes_in() {
     // The peer reads the entry and writes in it; the owner sees it.
     let mut peer_entry = Replica::empty(entry.id);
     peer_entry
-        .sync_until(&mut peer_phone, |doc| text_of(doc, "title").is_some())
+        .sync_until(&mut peer_phone, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     assert_eq!(
         text_of(&peer_entry.doc, "title").unwrap(),
@@ -381,7 +380,7 @@ async fn an_invitation_is_made_listed_accepted_once_and_the_peer_writes_in() {
     let mut owners_copy = Replica::empty(entry.id);
     owners_copy
         .sync_until(&mut owner_laptop, |doc| {
-            text_of(doc, "title").as_deref() == Some("Our Peer reflection")
+            text_of(doc, keys::TITLE).as_deref() == Some("Our Peer reflection")
         })
         .await;
     server.stop().await;
@@ -535,7 +534,7 @@ async fn each_bad_invitation_gets_its_own_error_and_uses_nothing_up() {
     let response = ask_invitation(
         &server,
         owner.token(),
-        random_doc_id(),
+        new_doc_id(),
         json!({ "role": "reader" }),
     )
     .await;
@@ -668,7 +667,7 @@ async fn removal_closes_the_document_on_every_device_of_the_member_and_unlists_i
         let root = synced_root(&mut device, &peer).await;
         assert!(shared_entry(&root.doc, entry.id).is_some());
         let mut copy = Replica::empty(entry.id);
-        copy.sync_until(&mut device, |doc| text_of(doc, "title").is_some())
+        copy.sync_until(&mut device, |doc| text_of(doc, keys::TITLE).is_some())
             .await;
         devices.push((device, root, copy));
     }
@@ -738,7 +737,9 @@ async fn removal_closes_the_document_on_every_device_of_the_member_and_unlists_i
     let mut reader_root = synced_root(&mut reader_device, &reader).await;
     let mut reader_copy = Replica::empty(entry.id);
     reader_copy
-        .sync_until(&mut reader_device, |doc| text_of(doc, "title").is_some())
+        .sync_until(&mut reader_device, |doc| {
+            text_of(doc, keys::TITLE).is_some()
+        })
         .await;
     let left = delete(
         &server,
@@ -780,7 +781,7 @@ async fn deleting_a_shared_document_closes_it_for_members_and_ends_its_invitatio
     let mut device = Peer::join(&server, peer.token(), "alex-phone").await;
     let mut root = synced_root(&mut device, &peer).await;
     let mut copy = Replica::empty(entry.id);
-    copy.sync_until(&mut device, |doc| text_of(doc, "title").is_some())
+    copy.sync_until(&mut device, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
 
     let deleted = delete(
@@ -831,7 +832,7 @@ async fn memberships_survive_a_restart() {
     let mut device = Peer::join(&server, peer.token(), "alex-phone").await;
     let mut copy = Replica::empty(entry.id);
     assert_eq!(
-        copy.sync_until(&mut device, |doc| text_of(doc, "title").is_some())
+        copy.sync_until(&mut device, |doc| text_of(doc, keys::TITLE).is_some())
             .await,
         Outcome::Synced
     );
@@ -900,7 +901,7 @@ async fn a_second_invitation_changes_the_role_and_the_list_heals_itself() {
     assert_eq!(members[0]["role"], "writer");
     // Now a writer, the peer's change is kept.
     let mut copy = Replica::empty(entry.id);
-    copy.sync_until(&mut device, |doc| text_of(doc, "title").is_some())
+    copy.sync_until(&mut device, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     edit_title(&mut copy, "Ours: ");
     assert_eq!(

@@ -6,7 +6,6 @@
 use serde_json::{json, Value};
 
 use super::support::*;
-use super::{api_get, doc_with_text, error_code};
 
 async fn post(server: &TestServer, path: &str, token: &str, body: Value) -> reqwest::Response {
     client()
@@ -25,8 +24,8 @@ async fn owned_document(
     peer_id: &str,
 ) -> fieldbook_shared::DocumentId {
     let mut peer = Peer::join(server, token, peer_id).await;
-    let id = random_doc_id();
-    let mut replica = Replica::new(id, doc_with_text("title", "an entry"));
+    let id = new_doc_id();
+    let mut replica = Replica::new(id, with_text(keys::TITLE, "an entry"));
     assert_eq!(
         replica.sync_until(&mut peer, |_| true).await,
         Outcome::Synced
@@ -139,13 +138,9 @@ async fn sharing_grants_extend_a_members_share_to_another_owned_document() {
     let mut reader_peer = Peer::join(&server, &reader_session.token, "reader-1").await;
     let mut copy = Replica::empty(later);
     assert_eq!(
-        copy.sync_until(&mut reader_peer, |doc| super::text_of(doc, "title")
-            .is_some())
+        copy.sync_until(&mut reader_peer, |doc| text_of(doc, keys::TITLE).is_some())
             .await,
         Outcome::Synced
     );
-    assert_eq!(
-        super::text_of(&copy.doc, "title").as_deref(),
-        Some("an entry")
-    );
+    assert_eq!(text_of(&copy.doc, keys::TITLE).as_deref(), Some("an entry"));
 }

@@ -1,34 +1,26 @@
 //! Test harness: the real server on 127.0.0.1:0 (in-process or as the real
-//! binary), an HTTP client, and a minimal automerge-repo peer speaking the
-//! wire protocol so tests can send exactly the messages they mean to.
+//! binary) and an HTTP client. The simulated devices that speak the sync
+//! protocol to it are `fieldbook-testkit`'s, re-exported here.
 
 #![allow(dead_code)]
 
-pub mod sim;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use automerge::sync::{self, SyncDoc};
-use automerge::Automerge;
+use automerge::{ActorId, Automerge};
 use fieldbook_server::{Config, StorageKind};
-use fieldbook_shared::wire::{self, Message, PeerMetadata};
 use fieldbook_shared::DocumentId;
-use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tempfile::TempDir;
-use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub use fieldbook_shared::entry::keys;
+pub use fieldbook_testkit::entry::{listed_entries, new_doc_id, new_entry, text_of, with_text};
+pub use fieldbook_testkit::peer::open_socket;
+pub use fieldbook_testkit::{Endpoint, Outcome, Peer, Replica, Rng, WAIT};
 
 pub const PASSWORD: &str = "correct horse battery";
-/// Generous bound for any single expected event; tests never sleep for a
-/// fixed time, they wait for what they expect, up to this.
-pub const WAIT: Duration = Duration::from_secs(10);
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -102,6 +94,38 @@ impl TestServer {
     pub fn ws_url(&self) -> String {
         format!("ws://{}/sync", self.addr)
     }
+}
+
+pub fn spawn_binary(data_dir: &std::path::Path) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_fieldbook"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// Reads the binary's `listening on` line to learn its address.
+pub async fn child_server(
+    child: &mut tokio::process::Child,
+    data_dir: &std::path::Path,
+) -> TestServer {
+    use tokio::io::AsyncBufReadExt;
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = tokio::io::BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(WAIT, lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let addr = line
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .parse()
+        .unwrap();
+    TestServer::external(addr, data_dir)
 }
 
 /// The real `fieldbook` binary on 127.0.0.1:0 with `RUST_LOG` as given,
@@ -226,237 +250,76 @@ pub async fn account_and_session(server: &TestServer, email: &str) -> (Account, 
     (account, session)
 }
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-/// A hand-driven automerge-repo peer.
-pub struct Peer {
-    pub socket: Socket,
-    pub peer_id: String,
-    pub server_id: String,
-    pub server_storage_id: Option<String>,
-}
-
-pub async fn open_socket(server: &TestServer, token: &str) -> Socket {
-    let mut request = server.ws_url().into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    socket
-}
-
-impl Peer {
-    pub async fn join(server: &TestServer, token: &str, peer_id: &str) -> Self {
-        Self::join_with(
-            server,
-            token,
-            peer_id,
-            Some("storage-".to_owned() + peer_id),
-        )
-        .await
-    }
-
-    pub async fn join_with(
-        server: &TestServer,
-        token: &str,
-        peer_id: &str,
-        storage_id: Option<String>,
-    ) -> Self {
-        let mut socket = open_socket(server, token).await;
-        let join = Message::Join {
-            sender_id: peer_id.to_owned(),
-            peer_metadata: PeerMetadata {
-                storage_id,
-                is_ephemeral: false,
-            },
-            supported_protocol_versions: vec!["1".to_owned()],
-        };
-        socket
-            .send(Frame::Binary(wire::encode(&join).into()))
-            .await
-            .unwrap();
-        let mut peer = Self {
-            socket,
-            peer_id: peer_id.to_owned(),
-            server_id: String::new(),
-            server_storage_id: None,
-        };
-        match peer.recv().await {
-            Some(Message::Peer {
-                sender_id,
-                target_id,
-                peer_metadata,
-                selected_protocol_version,
-            }) => {
-                assert_eq!(target_id, peer_id);
-                assert_eq!(selected_protocol_version, "1");
-                assert!(!peer_metadata.is_ephemeral);
-                peer.server_id = sender_id;
-                peer.server_storage_id = peer_metadata.storage_id;
-            }
-            other => panic!("expected a peer message, got {other:?}"),
-        }
-        peer
-    }
-
-    pub async fn send(&mut self, message: &Message) {
-        self.send_raw(wire::encode(message)).await;
-    }
-
-    pub async fn send_raw(&mut self, bytes: Vec<u8>) {
-        self.socket.send(Frame::Binary(bytes.into())).await.unwrap();
-    }
-
-    /// The next protocol message, or None once the server has closed.
-    pub async fn recv(&mut self) -> Option<Message> {
-        loop {
-            let frame = tokio::time::timeout(WAIT, self.socket.next())
-                .await
-                .expect("server answered in time");
-            match frame {
-                Some(Ok(Frame::Binary(bytes))) => {
-                    return Some(wire::decode(&bytes).expect("server sends valid messages"))
-                }
-                Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => return None,
-                Some(Ok(_)) => continue,
-            }
-        }
-    }
-
-    /// Expects an `error` message and then the connection closing.
-    pub async fn expect_error_and_close(&mut self) -> String {
-        let message = match self.recv().await {
-            Some(Message::Error { message, .. }) => message,
-            other => panic!("expected an error message, got {other:?}"),
-        };
-        assert!(
-            self.recv().await.is_none(),
-            "connection closed after the error"
+/// `count` entries every device of a test starts from (the same changes,
+/// the same hashes, as if each had synced them once), uploaded to `server`
+/// by a device of `token`; as saved documents, for each device to load.
+pub async fn upload_base(
+    server: &TestServer,
+    token: &str,
+    rng: &mut Rng,
+    count: usize,
+) -> Vec<(DocumentId, Vec<u8>)> {
+    let base: Vec<(DocumentId, Vec<u8>)> = (0..count)
+        .map(|_| {
+            let id = DocumentId::from_bytes(rng.bytes());
+            (id, new_entry(ActorId::from(rng.bytes::<16>())).save())
+        })
+        .collect();
+    let mut uploader = Peer::join(server, token, "uploader").await;
+    for (id, bytes) in &base {
+        let mut replica = Replica::new(*id, Automerge::load(bytes).unwrap());
+        assert_eq!(
+            replica.sync_until(&mut uploader, |_| true).await,
+            Outcome::Synced
         );
-        message
     }
+    base
+}
 
-    pub fn sync_message(&self, doc_id: DocumentId, data: Vec<u8>) -> Message {
-        Message::Sync {
-            sender_id: self.peer_id.clone(),
-            target_id: self.server_id.clone(),
-            document_id: doc_id,
-            data,
-        }
-    }
-
-    pub fn request_message(&self, doc_id: DocumentId, data: Vec<u8>) -> Message {
-        Message::Request {
-            sender_id: self.peer_id.clone(),
-            target_id: self.server_id.clone(),
-            document_id: doc_id,
-            data,
-        }
+impl Endpoint for TestServer {
+    fn sync_url(&self) -> String {
+        self.ws_url()
     }
 }
 
-/// A local copy of one document and its sync state with the server, synced
-/// by hand the way automerge-repo's DocSynchronizer does.
-pub struct Replica {
-    pub id: DocumentId,
-    pub doc: Automerge,
-    pub state: sync::State,
+pub async fn api_get(server: &TestServer, path: &str, token: &str) -> reqwest::Response {
+    client()
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
 }
 
-#[derive(Debug, PartialEq)]
-pub enum Outcome {
-    Synced,
-    Unavailable,
+pub async fn api_delete(server: &TestServer, path: &str, token: &str) -> reqwest::Response {
+    client()
+        .delete(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
 }
 
-impl Replica {
-    pub fn new(id: DocumentId, doc: Automerge) -> Self {
-        Self {
-            id,
-            doc,
-            state: sync::State::new(),
-        }
-    }
-
-    pub fn empty(id: DocumentId) -> Self {
-        Self::new(id, Automerge::new())
-    }
-
-    /// Exchanges sync messages with the server until `done` holds for our
-    /// document and the server has acknowledged our heads, or the server
-    /// says the document is unavailable.
-    pub async fn sync_until(
-        &mut self,
-        peer: &mut Peer,
-        done: impl Fn(&Automerge) -> bool,
-    ) -> Outcome {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        let first = self.doc.get_heads().is_empty();
-        self.send_next(peer, first).await;
-        loop {
-            if done(&self.doc) && self.server_has_our_heads() {
-                return Outcome::Synced;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "sync did not converge"
-            );
-            match peer.recv().await {
-                Some(Message::Sync {
-                    document_id, data, ..
-                }) if document_id == self.id => {
-                    let message = sync::Message::decode(&data).unwrap();
-                    self.doc
-                        .receive_sync_message(&mut self.state, message)
-                        .unwrap();
-                    self.send_next(peer, false).await;
-                }
-                Some(Message::DocUnavailable { document_id, .. }) if document_id == self.id => {
-                    return Outcome::Unavailable
-                }
-                Some(_) => continue,
-                None => panic!("connection closed during sync"),
-            }
-        }
-    }
-
-    fn server_has_our_heads(&self) -> bool {
-        let ours = self.doc.get_heads();
-        self.state.shared_heads == ours
-    }
-
-    async fn send_next(&mut self, peer: &mut Peer, as_request: bool) {
-        if let Some(message) = self.doc.generate_sync_message(&mut self.state) {
-            let data = message.encode();
-            let message = if as_request {
-                peer.request_message(self.id, data)
-            } else {
-                peer.sync_message(self.id, data)
-            };
-            peer.send(&message).await;
-        }
-    }
+/// A request carrying only the session cookie `pair` (`name=value`).
+pub async fn with_cookie(request: reqwest::RequestBuilder, pair: &str) -> reqwest::Response {
+    request.header("cookie", pair).send().await.unwrap()
 }
 
-pub fn random_doc_id() -> DocumentId {
-    let mut bytes = [0u8; 16];
-    getrandom_fill(&mut bytes);
-    DocumentId::from_bytes(bytes)
+pub async fn error_code(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
-fn getrandom_fill(bytes: &mut [u8]) {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(1);
-    let seed = COUNTER.fetch_add(1, Ordering::Relaxed)
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64;
-    let mut x = seed | 1;
-    for byte in bytes.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *byte = x as u8;
-    }
+pub async fn metrics_text(server: &TestServer) -> String {
+    client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
