@@ -501,11 +501,13 @@ impl DocState {
         let mut effects = Vec::new();
         if matches!(self.access, Access::Pending(_)) && self.subscribers.is_empty() {
             // The device creating it left before sending any change: those
-            // waiting for it will not get it after all.
+            // waiting for it are told it is unavailable, and go on waiting,
+            // as for a document nobody has begun, so they get it when that
+            // device (or another of the user's) sends it after all.
             self.access = Access::Unknown;
-            for waiter in self.waiters.drain().map(|(_, waiter)| waiter) {
+            for waiter in self.waiters.values() {
                 effects.push(Effect::Unavailable {
-                    to: Recipient::of(&waiter),
+                    to: Recipient::of(waiter),
                 });
             }
         }
