@@ -89,6 +89,9 @@ enum Step {
 
 pub struct Network<S> {
     pub server: S,
+    /// `FIELDBOOK_SIM_TRACE` set: every step is printed, to follow a
+    /// replayed seed.
+    trace: bool,
     pub devices: Vec<Device>,
     links: Vec<Option<Link>>,
     /// Whether each device wants to be connected (signal, app open).
@@ -104,6 +107,7 @@ impl<S: Server> Network<S> {
     pub fn new(server: S, faults: Faults) -> Self {
         Self {
             server,
+            trace: std::env::var_os("FIELDBOOK_SIM_TRACE").is_some(),
             devices: Vec::new(),
             links: Vec::new(),
             online: Vec::new(),
@@ -213,6 +217,7 @@ impl<S: Server> Network<S> {
         match steps[rng.below(steps.len())] {
             Step::Connect(device) => self.connect(device).await,
             Step::Up(device) | Step::Down(device) if self.drops(rng) => {
+                self.note(device, "connection dropped", None);
                 self.stats.dropped_connections += 1;
                 self.cut(device).await;
             }
@@ -220,6 +225,7 @@ impl<S: Server> Network<S> {
                 let link = self.links[device].as_mut().expect("listed as linked");
                 let message = take_one(&mut link.up, rng);
                 let conn = link.conn;
+                self.note(device, "->", Some(&message));
                 self.stats.delivered += 1;
                 self.server.receive(conn, &message).await;
                 self.collect_sent().await;
@@ -227,6 +233,7 @@ impl<S: Server> Network<S> {
             Step::Down(device) => {
                 let link = self.links[device].as_mut().expect("listed as linked");
                 let message = take_one(&mut link.down, rng);
+                self.note(device, "<-", Some(&message));
                 self.stats.delivered += 1;
                 for outgoing in self.devices[device].receive(&message) {
                     self.queue_up(device, outgoing);
@@ -234,6 +241,20 @@ impl<S: Server> Network<S> {
             }
         }
         true
+    }
+
+    fn note(&self, device: usize, what: &str, message: Option<&Message>) {
+        if self.trace {
+            let name = &self.devices[device].name;
+            match message {
+                Some(message) => eprintln!(
+                    "{name} {what} {} {:?}",
+                    message.type_name(),
+                    document_of(message)
+                ),
+                None => eprintln!("{name} {what}"),
+            }
+        }
     }
 
     fn drops(&mut self, rng: &mut Rng) -> bool {
@@ -246,6 +267,7 @@ impl<S: Server> Network<S> {
     }
 
     async fn connect(&mut self, device: usize) {
+        self.note(device, "connects", None);
         let (conn, server_id) = self.server.connect(&self.devices[device]).await;
         self.stats.connects += 1;
         self.links[device] = Some(Link {
@@ -262,6 +284,7 @@ impl<S: Server> Network<S> {
     /// Ends `device`'s connection, losing whatever is in flight on it.
     async fn cut(&mut self, device: usize) {
         if let Some(link) = self.links[device].take() {
+            self.note(device, "disconnected", None);
             self.stats.lost_messages += link.up.len() + link.down.len();
             self.server.disconnect(link.conn).await;
         }
