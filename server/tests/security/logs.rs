@@ -173,14 +173,7 @@ async fn sharing_leaves_no_link_name_or_refused_words_in_the_log() {
     copy.sync_until(&mut peer, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     let mut state = super::roles::state_knowing(&copy.doc, &copy.doc);
-    {
-        let mut tx = copy.doc.transaction();
-        let (_, title) = tx.get(automerge::ROOT, keys::TITLE).unwrap().unwrap();
-        tx.splice_text(&title, 0, 0, REFUSED).unwrap();
-        tx.commit();
-    }
-    let message = automerge::sync::SyncDoc::generate_sync_message(&copy.doc, &mut state).unwrap();
-    assert!(!message.changes.is_empty());
+    let message = super::roles::change_and_message(&mut copy.doc, &mut state, REFUSED);
     peer.send(&peer.sync_message(entry.id, message.encode()))
         .await;
     let answers = super::sync_access::answers_until_sentinel(&mut peer)
