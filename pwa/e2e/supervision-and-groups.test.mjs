@@ -104,6 +104,51 @@ test("a supervisor reads a shared entry live and comments; the owner sees the co
   await owner.context().close();
 });
 
+/** Today's date as the app stores it (yyyy-mm-dd, in the UK). */
+function today() {
+  return new Date().toLocaleDateString("en-CA", { timeZone: "Europe/London" });
+}
+
+/** A captured note, dated today, as an entry. */
+async function datedEntry(page, text) {
+  await page.getByRole("link", { name: "Capture", exact: true }).click();
+  await page.locator("#capture-note").waitFor();
+  const another = page.getByRole("button", { name: "New note" });
+  if (await another.isVisible()) await another.click();
+  await page.locator("#capture-note").pressSequentially(text);
+  await page.getByText("Saved on this phone").waitFor();
+  await page.getByRole("link", { name: "Entries", exact: true }).click();
+  await page.getByRole("link", { name: new RegExp(text) }).click();
+  await page.getByLabel("Date", { exact: true }).fill(today());
+}
+
+test("a year's portfolio shared with a supervisor takes in an entry dated in that year later", async () => {
+  const owner = await (await browser.newContext(PHONE)).newPage();
+  await createAccount(owner, server.origin, uniqueEmail("year-owner"));
+  await datedEntry(owner, "Reading on mental capacity");
+  await owner.getByRole("link", { name: "Year", exact: true }).click();
+  await owner.getByRole("button", { name: /^Share .+ with a supervisor$/ }).click();
+  await owner.getByRole("button", { name: "Share to read, with comments" }).click();
+  await owner.getByRole("heading", { name: "Not shared with anyone yet" }).waitFor();
+  await waitForSynced(owner);
+  const url = await invitationLink(owner);
+
+  const supervisorContext = await browser.newContext(LAPTOP);
+  const supervisor = await supervisorContext.newPage();
+  await createAccount(supervisor, server.origin, uniqueEmail("year-supervisor"));
+  await join(supervisor, url, { heading: "Join as a supervisor", button: "Join as their supervisor" }, "Team manager", "Team manager");
+  await supervisor.getByRole("link", { name: /Reading on mental capacity/ }).waitFor();
+  await checkScreen(supervisor, "a year's supervisor view, supervisor");
+
+  // Written after the share, dated in the year: the owner's app grants it.
+  await datedEntry(owner, "Podcast on trauma-informed practice");
+  await supervisor.getByRole("link", { name: /Podcast on trauma-informed practice/ }).waitFor({ timeout: 20_000 });
+  await supervisor.getByRole("link", { name: /Podcast on trauma-informed practice/ }).click();
+  await supervisor.getByRole("heading", { name: /Podcast on trauma-informed practice/, level: 1 }).waitFor();
+  await supervisorContext.close();
+  await owner.context().close();
+});
+
 test("a group's session, written in by two members, is linked to a member's entry as its peer discussion", async () => {
   const owner = await (await browser.newContext(PHONE)).newPage();
   await createAccount(owner, server.origin, uniqueEmail("gr-owner"));

@@ -48,6 +48,8 @@ export class SupervisionGrants {
   readonly #granted = new Set<string>();
   #running: Promise<void> | null = null;
   #again = false;
+  /** An entry was not on the server yet: try again once more has synced. */
+  #waiting = false;
 
   constructor(client: SyncClient) {
     this.#client = client;
@@ -61,7 +63,7 @@ export class SupervisionGrants {
       clearTimeout(timer);
       timer = setTimeout(() => void this.run(), 1500);
     };
-    const stops = [this.#client.drafts.subscribe(soon), this.#client.supervision.subscribe(soon)];
+    const stops = [this.#client.drafts.subscribe(soon), this.#client.supervision.subscribe(soon), this.#client.subscribe(() => this.#waiting && soon())];
     addEventListener("online", soon);
     soon();
     return () => {
@@ -88,6 +90,7 @@ export class SupervisionGrants {
 
   async #runAll(): Promise<void> {
     if (!navigator.onLine) return;
+    this.#waiting = false;
     for (const record of this.#client.supervision.list()) {
       if (record.access !== "owner" || !record.doc) continue;
       try {
@@ -115,6 +118,7 @@ export class SupervisionGrants {
           // 404: the entry has not reached the server yet.
           if (!(err instanceof ApiError && err.status === 404)) throw err;
           ok = false;
+          this.#waiting = true;
         }
       }
       if (ok && plan.add.includes(entryId)) added.push(entryId);
