@@ -8,23 +8,28 @@
 //! documents as it does when serving. Once the network is quiet, every device and the store hold the same
 //! documents, equal to a local merge of every change anyone made.
 //!
-//! Every run of the test tries many seeds; the failing one is printed, and
+//! The same with two users, the second given writing access to entries of
+//! the first as they are made (as accepting an invitation does), so both
+//! users' devices edit them.
+//!
+//! Every run of a test tries many seeds; the failing one is printed, and
 //! `FIELDBOOK_SEED=<seed>` replays it alone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use automerge::{ActorId, Automerge};
 use fieldbook_server::clock::ManualClock;
 use fieldbook_server::metrics::Metrics;
+use fieldbook_server::sharing::{Membership, Role};
 use fieldbook_server::store::{MemoryStore, Store};
 use fieldbook_server::sync::connection::{handle_message, Flow};
 use fieldbook_server::sync::doc_store::DocStore;
 use fieldbook_server::sync::hub::{Hub, Outbound, PeerInfo};
 use fieldbook_shared::wire::{self, Message};
 use fieldbook_shared::DocumentId;
-use fieldbook_testkit::entry::{document, root};
+use fieldbook_testkit::entry::{document, listed_entries, root};
 use fieldbook_testkit::network::{ConnId, Faults, Network, Sent, Server};
 use fieldbook_testkit::rng::{seeds, ReplayHint};
 use fieldbook_testkit::{Device, Rng};
@@ -32,7 +37,6 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
 const SEED_VAR: &str = "FIELDBOOK_SEED";
 const SERVER_PEER: &str = "in-process-server";
-const USER: &str = "user-1";
 /// How long the hub keeps a document nobody is subscribed to.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -103,52 +107,88 @@ struct Outcome {
     documents: BTreeMap<DocumentId, automerge::hydrate::Value>,
     stats: fieldbook_testkit::network::Stats,
     ephemeral_heard: usize,
+    /// Entries the first user shared with the second.
+    shared: usize,
 }
 
 #[tokio::test]
 async fn devices_of_one_user_converge_whatever_the_network_does() {
-    let (mut documents, mut delivered, mut drops) = (0, 0, 0);
+    run_seeds(&[3, 4, 5]).await;
+}
+
+#[tokio::test]
+async fn two_users_sharing_entries_converge_whatever_the_network_does() {
+    run_seeds(&[2, 2]).await;
+}
+
+/// Many seeds of [`simulate`], with `devices[u]` devices for user `u`
+/// (one of them at random if there is one user).
+async fn run_seeds(devices: &[usize]) {
+    let (mut documents, mut delivered, mut drops, mut shared) = (0, 0, 0, 0);
     for seed in seeds(SEED_VAR, 100) {
         let _hint = ReplayHint {
             var: SEED_VAR,
             seed,
         };
-        let outcome = simulate(seed, 40).await;
+        let outcome = simulate(seed, 40, devices).await;
         documents += outcome.documents.len();
         delivered += outcome.stats.delivered;
         drops += outcome.stats.dropped_connections;
+        shared += outcome.shared;
     }
     assert!(drops > 0, "no run dropped a connection: the faults are off");
+    let two_users = devices.len() == 2;
+    assert_eq!(
+        two_users,
+        shared > 0,
+        "entries are shared when there are two users"
+    );
     println!(
-        "in-process convergence: {documents} documents agreed, {delivered} messages delivered, \
-         {drops} connections dropped"
+        "in-process convergence with {}: {documents} documents agreed, {delivered} messages \
+         delivered, {drops} connections dropped, {shared} entries shared",
+        if two_users { "two users" } else { "one user" }
     );
 }
 
 /// The same seed must give the same run, or a printed seed replays nothing.
 #[tokio::test]
 async fn the_same_seed_gives_the_same_run() {
-    let first = simulate(0x5eed, 40).await;
+    let first = simulate(0x5eed, 40, &[3, 4, 5]).await;
     assert!(
         first.stats.delivered > 50,
         "the run did something: {first:?}"
     );
-    assert_eq!(first, simulate(0x5eed, 40).await);
+    assert_eq!(first, simulate(0x5eed, 40, &[3, 4, 5]).await);
     assert_ne!(
         first.documents,
-        simulate(0x5eed + 1, 40).await.documents,
+        simulate(0x5eed + 1, 40, &[3, 4, 5]).await.documents,
         "seeds matter"
     );
 }
 
-async fn simulate(seed: u64, steps: usize) -> Outcome {
+/// One run. `devices`: with one user, how many devices it may have (one
+/// is picked); with two, how many each has.
+async fn simulate(seed: u64, steps: usize, devices: &[usize]) -> Outcome {
     let mut rng = Rng::new(seed);
+    let per_user: Vec<usize> = if devices.len() > 2 {
+        vec![devices[rng.below(devices.len())]]
+    } else {
+        devices.to_vec()
+    };
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let docs = DocStore::new(store.clone());
-    let root_id = DocumentId::from_bytes(rng.bytes());
-    let server_root = document(&root(&[]), Some(ActorId::from(rng.bytes::<16>())));
-    docs.create(&root_id, USER, &server_root)
-        .expect("the root is stored");
+    let users: Vec<String> = (1..=per_user.len()).map(|n| format!("user-{n}")).collect();
+    // The local merge of every change anyone makes, roots first.
+    let mut merged: BTreeMap<DocumentId, Automerge> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for user in &users {
+        let root_id = DocumentId::from_bytes(rng.bytes());
+        let server_root = document(&root(&[]), Some(ActorId::from(rng.bytes::<16>())));
+        docs.create(&root_id, user, &server_root)
+            .expect("the root is stored");
+        merged.insert(root_id, server_root);
+        roots.push(root_id);
+    }
     let clock = Arc::new(ManualClock::default());
     let hub = Hub::new(
         store.clone(),
@@ -168,22 +208,31 @@ async fn simulate(seed: u64, steps: usize) -> Outcome {
         drops_left: 6,
     };
     let mut network = Network::new(server, faults);
-    let device_count = 3 + rng.below(3);
-    for index in 0..device_count {
-        // Some keep their documents (the server then keeps its sync state
-        // with them between connections), some do not.
-        let storage_id = (index % 2 == 0).then(|| format!("storage-{index}"));
-        let actor = ActorId::from(rng.bytes::<16>());
-        let name = format!("device-{index}");
-        let device = Device::new(USER, &name, storage_id, actor, root_id);
-        let device = network.add(device);
-        network.set_online(device, true).await;
+    for (user_index, count) in per_user.iter().enumerate() {
+        for index in 0..*count {
+            // Some keep their documents (the server then keeps its sync
+            // state with them between connections), some do not.
+            let storage_id = (index % 2 == 0).then(|| format!("storage-{user_index}-{index}"));
+            let actor = ActorId::from(rng.bytes::<16>());
+            let name = format!("device-{user_index}-{index}");
+            let device = Device::new(
+                &users[user_index],
+                &name,
+                storage_id,
+                actor,
+                roots[user_index],
+            );
+            let device = network.add(device);
+            network.set_online(device, true).await;
+        }
     }
-    // The local merge of every change any device makes.
-    let mut merged: BTreeMap<DocumentId, Automerge> = BTreeMap::from([(root_id, server_root)]);
+    let device_count = network.devices.len();
+    // Entries of the first user the second may write to.
+    let mut shared: BTreeSet<DocumentId> = BTreeSet::new();
 
     for _ in 0..steps {
         let device = rng.below(device_count);
+        let root_id = network.devices[device].root;
         let touched = match rng.below(100) {
             0..=11 => network
                 .create_entry(device, &mut rng)
@@ -215,6 +264,14 @@ async fn simulate(seed: u64, steps: usize) -> Outcome {
                 server.hub.release_idle();
                 Vec::new()
             }
+            // The second user is given an entry of the first that the
+            // server has, as accepting an invitation gives it.
+            85..=94 if users.len() > 1 => {
+                if let Some(id) = share_one(&mut network, &users, &roots, &merged, &shared).await {
+                    shared.insert(id);
+                }
+                Vec::new()
+            }
             _ => Vec::new(),
         };
         for id in touched {
@@ -242,6 +299,18 @@ async fn simulate(seed: u64, steps: usize) -> Outcome {
         merged.keys().copied().collect::<Vec<_>>(),
         "the devices hold exactly the documents anyone made"
     );
+    // Each device holds its user's root, every entry it lists, and, for
+    // the second user, every entry shared with it.
+    for device in &network.devices {
+        let mut expected: BTreeSet<DocumentId> =
+            listed_entries(&merged[&device.root]).into_iter().collect();
+        expected.insert(device.root);
+        if device.root != roots[0] {
+            expected.extend(&shared);
+        }
+        let held: BTreeSet<DocumentId> = device.docs.0.keys().copied().collect();
+        assert_eq!(held, expected, "{} holds the wrong documents", device.name);
+    }
     let stored = DocStore::new(network.server.store.clone());
     let mut documents = BTreeMap::new();
     for (id, doc) in agreed {
@@ -264,5 +333,47 @@ async fn simulate(seed: u64, steps: usize) -> Outcome {
         documents,
         stats: network.stats.clone(),
         ephemeral_heard: network.devices.iter().map(Device::ephemeral_heard).sum(),
+        shared: shared.len(),
     }
+}
+
+/// Makes the second user a writer of an entry of the first that the
+/// server holds and that is not shared yet, and has the second user's
+/// devices follow it; returns it.
+async fn share_one(
+    network: &mut Network<HubServer>,
+    users: &[String],
+    roots: &[DocumentId],
+    merged: &BTreeMap<DocumentId, Automerge>,
+    shared: &BTreeSet<DocumentId>,
+) -> Option<DocumentId> {
+    let hub = &network.server.hub;
+    let mut candidate = None;
+    for id in listed_entries(&merged[&roots[0]]) {
+        if !shared.contains(&id)
+            && hub.owner_of(&id).expect("the store reads").as_deref() == Some(users[0].as_str())
+        {
+            candidate = Some(id);
+            break;
+        }
+    }
+    let id = candidate?;
+    let membership = Membership {
+        document_id: id,
+        user_id: users[1].clone(),
+        role: Role::Writer,
+        display_name: "Peer".into(),
+        owner_display_name: "Owner".into(),
+        since: "2026-01-01T00:00:00Z".into(),
+    };
+    hub.sharing()
+        .put_membership(&membership)
+        .expect("the membership is stored");
+    assert!(hub.admit_member(&membership).await.expect("the hub admits"));
+    for device in 0..network.devices.len() {
+        if network.devices[device].root == roots[1] {
+            network.follow(device, id);
+        }
+    }
+    Some(id)
 }
