@@ -465,7 +465,7 @@ async fn user_commands_list_disable_enable_export_and_delete_on_the_running_serv
     )
     .unwrap();
     assert_eq!(entry_json["learning"], "What I learnt on the visit");
-    assert_eq!(entry_json["type"], "fieldbook/entry");
+    assert_eq!(entry_json[keys::TYPE], ENTRY_TYPE);
     let binary = std::fs::read(export.join(format!("documents/{entry_id}.automerge"))).unwrap();
     assert_eq!(
         Automerge::load(&binary).unwrap().get_heads(),
@@ -476,7 +476,7 @@ async fn user_commands_list_disable_enable_export_and_delete_on_the_running_serv
         &std::fs::read(export.join(format!("documents/{}.json", sam.root))).unwrap(),
     )
     .unwrap();
-    assert_eq!(root_json["type"], "fieldbook/root");
+    assert_eq!(root_json[keys::TYPE], ROOT_TYPE);
     let mode = std::fs::metadata(export.join("account.json"))
         .unwrap()
         .permissions()
@@ -749,7 +749,7 @@ fn the_example_config_is_valid_and_documents_every_setting() {
 /// theirs at once.
 #[tokio::test]
 async fn export_and_delete_take_the_users_shares_both_ways() {
-    use crate::sharing::{follow_root, get, share, shared_entry, User};
+    use crate::sharing::{follow_root, share, shared_entry, User};
     let server = TestServer::start().await;
     let dir = server.data_dir.clone();
     let sam = User::new(&server, "sam@example.org").await;
@@ -811,13 +811,13 @@ async fn export_and_delete_take_the_users_shares_both_ways() {
         told && shared_entry(doc, sams.id).is_none()
     })
     .await;
-    let listed: Value = get(&server, "/api/shared", alex.token())
+    let listed: Value = api_get(&server, "/api/shared", alex.token())
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(listed, json!([]));
-    let members: Value = get(
+    let members: Value = api_get(
         &server,
         &format!("/api/documents/{}/members", alexs.id),
         alex.token(),

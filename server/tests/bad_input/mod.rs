@@ -128,12 +128,7 @@ async fn bad_input_closes_only_the_offending_connection() {
         })
         .await;
     let metrics = metrics_text(&server).await;
-    let errors: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("fieldbook_protocol_errors_total "))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let errors: u64 = metric(&metrics, "fieldbook_protocol_errors_total");
     assert_eq!(errors, 11);
     server.stop().await;
 }

@@ -120,19 +120,9 @@ async fn health_readiness_and_metrics() {
     ] {
         assert!(metrics.contains(name), "{name} missing from {metrics}");
     }
-    let count: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("fieldbook_flush_seconds_count "))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let count: u64 = metric(&metrics, "fieldbook_flush_seconds_count");
     assert!(count >= 1, "a flush was measured");
-    let handled: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("fieldbook_sync_message_handling_seconds_count "))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let handled: u64 = metric(&metrics, "fieldbook_sync_message_handling_seconds_count");
     assert!(handled >= 1, "the handling of a message was measured");
     server.stop().await;
 }

@@ -442,12 +442,7 @@ async fn slow_and_half_open_connections_hold_nothing_up() {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let metrics = metrics_text(&server).await;
-        let open: u64 = metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("fieldbook_connections "))
-            .unwrap()
-            .parse()
-            .unwrap();
+        let open: u64 = metric(&metrics, "fieldbook_connections");
         // The bystander and the newcomer.
         if open == 2 {
             break;

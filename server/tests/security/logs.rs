@@ -133,7 +133,7 @@ async fn an_operator_can_follow_one_device_through_the_log() {
 /// the invitation's ID (not a secret) may.
 #[tokio::test]
 async fn sharing_leaves_no_link_name_or_refused_words_in_the_log() {
-    use crate::sharing::{accept, get, invite, new_entry, User};
+    use crate::sharing::{accept, invite, new_entry, User};
     const OWNER_NAME: &str = "Sam OWNERNAME-5e1d";
     const MEMBER_NAME: &str = "Alex MEMBERNAME-a07c";
     const REFUSED: &str = "READER-WORDS-93bb";
@@ -159,7 +159,7 @@ async fn sharing_leaves_no_link_name_or_refused_words_in_the_log() {
     assert_eq!(again.status(), 409);
     let unused = invite(server, &owner, entry.id, "writer").await;
     let unused_token = unused["token"].as_str().unwrap().to_owned();
-    let members = get(
+    let members = api_get(
         server,
         &format!("/api/documents/{}/members", entry.id),
         owner.token(),

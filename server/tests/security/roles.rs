@@ -16,9 +16,7 @@ use serde_json::{json, Value};
 
 use super::sync_access::answers_until_sentinel;
 use super::*;
-use crate::sharing::{
-    accept, ask_invitation, delete, get, invite, new_entry, send_json, share, User,
-};
+use crate::sharing::{accept, ask_invitation, delete, invite, new_entry, send_json, share, User};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Who {
@@ -143,7 +141,7 @@ async fn cast(server: &TestServer) -> Cast {
 /// The body of a 404 for a document nobody has: what every refusal below
 /// must look like, so a refusal reveals nothing about the owner's entry.
 async fn not_found_body(server: &TestServer, user: &User) -> String {
-    let response = get(
+    let response = api_get(
         server,
         &format!("/api/documents/{}/members", new_doc_id()),
         user.token(),
@@ -184,7 +182,7 @@ async fn call(
 }
 
 async fn invitation_states(server: &TestServer, cast: &Cast) -> Vec<String> {
-    let listed: Value = get(
+    let listed: Value = api_get(
         server,
         &format!("/api/documents/{}/invitations", cast.entry),
         cast.owner.token(),

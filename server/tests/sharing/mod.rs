@@ -67,15 +67,6 @@ pub(crate) async fn send_json(
         .unwrap()
 }
 
-pub(crate) async fn get(server: &TestServer, path: &str, token: &str) -> reqwest::Response {
-    client()
-        .get(server.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-}
-
 pub(crate) async fn delete(server: &TestServer, path: &str, token: &str) -> reqwest::Response {
     client()
         .delete(server.url(path))
@@ -258,7 +249,7 @@ async fn an_invitation_is_made_listed_accepted_once_and_the_peer_writes_in() {
     );
 
     // Listed for the owner, open, and never with its token.
-    let listing = get(
+    let listing = api_get(
         &server,
         &format!("/api/documents/{}/invitations", entry.id),
         owner.token(),
@@ -285,7 +276,7 @@ async fn an_invitation_is_made_listed_accepted_once_and_the_peer_writes_in() {
         assert_eq!(error_code(again).await, "invitation_used");
     }
     let listed = json_of(
-        get(
+        api_get(
             &server,
             &format!("/api/documents/{}/invitations", entry.id),
             owner.token(),
@@ -304,7 +295,7 @@ async fn an_invitation_is_made_listed_accepted_once_and_the_peer_writes_in() {
     assert_eq!(revoke.status(), 204);
     assert_eq!(
         json_of(
-            get(
+            api_get(
                 &server,
                 &format!("/api/documents/{}/invitations", entry.id),
                 owner.token()
@@ -325,19 +316,19 @@ async fn an_invitation_is_made_listed_accepted_once_and_the_peer_writes_in() {
         Some(("writer".into(), "Sam (senior practitioner)".into()))
     );
     // And so does /api/shared; the owner's own list is empty.
-    let shared = json_of(get(&server, "/api/shared", peer.token()).await).await;
+    let shared = json_of(api_get(&server, "/api/shared", peer.token()).await).await;
     assert_eq!(shared.as_array().unwrap().len(), 1);
     assert_eq!(shared[0]["documentId"], entry.id.to_string().as_str());
     assert_eq!(shared[0]["role"], "writer");
     assert_eq!(shared[0]["ownerDisplayName"], "Sam (senior practitioner)");
     assert!(shared[0]["since"].as_str().is_some());
-    let owners = json_of(get(&server, "/api/shared", owner.token()).await).await;
+    let owners = json_of(api_get(&server, "/api/shared", owner.token()).await).await;
     assert_eq!(owners, json!([]));
 
     // Members, for the owner and for the member alike: the chosen name,
     // trimmed, and nothing else about them.
     for who in [&owner, &peer] {
-        let response = get(
+        let response = api_get(
             &server,
             &format!("/api/documents/{}/members", entry.id),
             who.token(),
@@ -426,7 +417,7 @@ async fn one_invitation_can_share_several_documents_of_the_owner() {
     .await;
     assert_eq!(accepted["documentId"], entry.id.to_string().as_str());
     assert_eq!(accepted["role"], "reader");
-    let shared = json_of(get(&server, "/api/shared", supervisor.token()).await).await;
+    let shared = json_of(api_get(&server, "/api/shared", supervisor.token()).await).await;
     let mut roles: Vec<(String, String)> = shared
         .as_array()
         .unwrap()
@@ -503,7 +494,7 @@ async fn each_bad_invitation_gets_its_own_error_and_uses_nothing_up() {
     assert_eq!(response.status(), 409);
     assert_eq!(error_code(response).await, "invitation_revoked");
     let listed = json_of(
-        get(
+        api_get(
             &server,
             &format!("/api/documents/{}/invitations", entry.id),
             owner.token(),
@@ -628,7 +619,7 @@ async fn an_invitation_past_its_expiry_is_refused_as_expired() {
         .unwrap()
         .contains("expired"));
     let listed = json_of(
-        get(
+        api_get(
             &server,
             &format!("/api/documents/{}/invitations", entry.id),
             owner.token(),
@@ -638,7 +629,7 @@ async fn an_invitation_past_its_expiry_is_refused_as_expired() {
     .await;
     assert_eq!(listed[0]["state"], "expired");
     assert_eq!(
-        json_of(get(&server, "/api/shared", peer.token()).await).await,
+        json_of(api_get(&server, "/api/shared", peer.token()).await).await,
         json!([])
     );
     server.stop().await;
@@ -702,11 +693,11 @@ async fn removal_closes_the_document_on_every_device_of_the_member_and_unlists_i
         .await;
     }
     assert_eq!(
-        json_of(get(&server, "/api/shared", peer.token()).await).await,
+        json_of(api_get(&server, "/api/shared", peer.token()).await).await,
         json!([])
     );
     let members = json_of(
-        get(
+        api_get(
             &server,
             &format!("/api/documents/{}/members", entry.id),
             owner.token(),
@@ -716,7 +707,7 @@ async fn removal_closes_the_document_on_every_device_of_the_member_and_unlists_i
     .await;
     assert_eq!(members.as_array().unwrap().len(), 1);
     assert_eq!(members[0]["userId"], reader.id());
-    let response = get(
+    let response = api_get(
         &server,
         &format!("/api/documents/{}/members", entry.id),
         peer.token(),
@@ -756,7 +747,7 @@ async fn removal_closes_the_document_on_every_device_of_the_member_and_unlists_i
     )
     .await;
     let members = json_of(
-        get(
+        api_get(
             &server,
             &format!("/api/documents/{}/members", entry.id),
             owner.token(),
@@ -796,7 +787,7 @@ async fn deleting_a_shared_document_closes_it_for_members_and_ends_its_invitatio
     })
     .await;
     assert_eq!(
-        json_of(get(&server, "/api/shared", peer.token()).await).await,
+        json_of(api_get(&server, "/api/shared", peer.token()).await).await,
         json!([])
     );
     let response = accept(
@@ -836,7 +827,7 @@ async fn memberships_survive_a_restart() {
             .await,
         Outcome::Synced
     );
-    let shared = json_of(get(&server, "/api/shared", peer.token()).await).await;
+    let shared = json_of(api_get(&server, "/api/shared", peer.token()).await).await;
     assert_eq!(shared[0]["role"], "reader");
     server.stop().await;
 }
@@ -882,10 +873,10 @@ async fn a_second_invitation_changes_the_role_and_the_list_heals_itself() {
         shared_entry(root, entry.id).is_some_and(|(role, _)| role == "writer")
     })
     .await;
-    let shared = json_of(get(&server, "/api/shared", peer.token()).await).await;
+    let shared = json_of(api_get(&server, "/api/shared", peer.token()).await).await;
     assert_eq!(shared.as_array().unwrap().len(), 2);
     let members = json_of(
-        get(
+        api_get(
             &server,
             &format!("/api/documents/{}/members", entry.id),
             owner.token(),
@@ -935,7 +926,7 @@ async fn guessing_invitation_tokens_is_slowed_down_as_guessing_passwords_is() {
     assert_eq!(error_code(response).await, "too_many_requests");
     // It was not used up: the owner sees it open.
     let listed = json_of(
-        get(
+        api_get(
             &server,
             &format!("/api/documents/{}/invitations", entry.id),
             owner.token(),

@@ -15,7 +15,7 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use fieldbook_shared::entry::keys;
+pub use fieldbook_shared::entry::{keys, ENTRY_TYPE, ROOT_TYPE};
 pub use fieldbook_testkit::entry::{listed_entries, new_doc_id, new_entry, text_of, with_text};
 pub use fieldbook_testkit::peer::open_socket;
 pub use fieldbook_testkit::{Endpoint, Outcome, Peer, Replica, Rng, WAIT};
@@ -322,4 +322,14 @@ pub async fn metrics_text(server: &TestServer) -> String {
         .text()
         .await
         .unwrap()
+}
+
+/// The value of the unlabelled metric `name` in a `/metrics` text.
+pub fn metric(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} missing from {metrics}"))
+        .parse()
+        .unwrap_or_else(|err| panic!("{name} is not a count: {err}"))
 }
