@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
+use automerge::{Automerge, ChangeHash, ReadDoc};
 use fieldbook_server::store::{SledStore, Store};
 use fieldbook_shared::wire::Message;
 use fieldbook_shared::DocumentId;
@@ -150,12 +150,6 @@ impl Shared {
     }
 }
 
-struct Entry {
-    id: DocumentId,
-    doc: Automerge,
-    state: sync::State,
-}
-
 /// One device: edits a random entry, syncs until the server acknowledges
 /// it, and again, until told to stop.
 async fn device(
@@ -175,24 +169,13 @@ async fn device(
     )
     .await
     .expect("the server is up");
-    let mut docs: Vec<Entry> = base
-        .iter()
-        .map(|(id, bytes)| {
-            let mut doc = Automerge::load(bytes).unwrap();
-            doc.set_actor(ActorId::from(rng.bytes::<16>()));
-            Entry {
-                id: *id,
-                doc,
-                state: sync::State::new(),
-            }
-        })
-        .collect();
+    let mut docs = load_base(&base, &mut rng);
     while !shared.stop.load(SeqCst) {
         let i = rng.below(docs.len());
         if edit_entry(&mut docs[i].doc, &mut rng, &peer_id).is_some() {
             shared.edits.fetch_add(1, SeqCst);
         }
-        let Entry { id, doc, state } = &mut docs[i];
+        let Replica { id, doc, state } = &mut docs[i];
         link.offer(*id, doc, state).await.unwrap();
         while docs[i].state.shared_heads != docs[i].doc.get_heads() {
             match link.recv().await.expect("the server stays up") {
@@ -209,7 +192,7 @@ async fn device(
                         .doc
                         .receive_sync_message(&mut replica.state, message)
                         .unwrap();
-                    let Entry { id, doc, state } = replica;
+                    let Replica { id, doc, state } = replica;
                     link.offer(*id, doc, state).await.unwrap();
                 }
                 other => panic!("device {index} got {other:?}"),

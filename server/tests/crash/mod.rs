@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
+use automerge::{Automerge, ChangeHash, ReadDoc};
 use fieldbook_shared::wire::Message;
 use fieldbook_shared::DocumentId;
 use tokio::sync::{watch, Notify};
@@ -65,12 +65,6 @@ impl Shared {
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap()
-}
-
-struct Entry {
-    id: DocumentId,
-    doc: Automerge,
-    state: sync::State,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,7 +144,7 @@ async fn acknowledged_changes_survive_repeated_sigkills_during_heavy_sync() {
     shared.stop.store(true, SeqCst);
     // Wakes devices waiting for an address.
     shared.addr.send_replace(Some(server.addr));
-    let mut replicas: Vec<Vec<Entry>> = Vec::new();
+    let mut replicas: Vec<Vec<Replica>> = Vec::new();
     let mut made = Vec::new();
     for device in devices {
         let (docs, changes) = tokio::time::timeout(WAIT, device).await.unwrap().unwrap();
@@ -228,21 +222,10 @@ async fn device(
     base: Vec<(DocumentId, Vec<u8>)>,
     shared: Arc<Shared>,
     seed: u64,
-) -> (Vec<Entry>, Vec<ChangeHash>) {
+) -> (Vec<Replica>, Vec<ChangeHash>) {
     let mut rng = Rng::new(seed);
     let peer_id = format!("crash-device-{index}");
-    let mut docs: Vec<Entry> = base
-        .iter()
-        .map(|(id, bytes)| {
-            let mut doc = Automerge::load(bytes).unwrap();
-            doc.set_actor(ActorId::from(rng.bytes::<16>()));
-            Entry {
-                id: *id,
-                doc,
-                state: sync::State::new(),
-            }
-        })
-        .collect();
+    let mut docs = load_base(&base, &mut rng);
     let mut made = Vec::new();
     let mut addresses = shared.addr.subscribe();
     'connection: while !shared.stop.load(SeqCst) {
@@ -277,7 +260,7 @@ async fn device(
                     shared.edits.fetch_add(1, SeqCst);
                 }
             }
-            let Entry { id, doc, state } = &mut docs[i];
+            let Replica { id, doc, state } = &mut docs[i];
             if link.offer(*id, doc, state).await.is_err() {
                 continue 'connection;
             }
@@ -297,7 +280,7 @@ async fn device(
                             .doc
                             .receive_sync_message(&mut replica.state, message)
                             .unwrap();
-                        let Entry { id, doc, state } = replica;
+                        let Replica { id, doc, state } = replica;
                         if link.offer(*id, doc, state).await.is_err() {
                             continue 'connection;
                         }
@@ -313,7 +296,7 @@ async fn device(
 
 /// Syncs one document with the server until neither side has anything the
 /// other lacks (nobody else is editing).
-async fn sync_to_fixed_point(link: &mut Peer, replica: &mut Entry) {
+async fn sync_to_fixed_point(link: &mut Peer, replica: &mut Replica) {
     link.offer(replica.id, &replica.doc, &mut replica.state)
         .await
         .expect("the server is up");

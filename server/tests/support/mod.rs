@@ -276,6 +276,17 @@ pub async fn upload_base(
     base
 }
 
+/// A device's own copy of the `base` entries, under an actor of its own.
+pub fn load_base(base: &[(DocumentId, Vec<u8>)], rng: &mut Rng) -> Vec<Replica> {
+    base.iter()
+        .map(|(id, bytes)| {
+            let mut doc = Automerge::load(bytes).unwrap();
+            doc.set_actor(ActorId::from(rng.bytes::<16>()));
+            Replica::new(*id, doc)
+        })
+        .collect()
+}
+
 impl Endpoint for TestServer {
     fn sync_url(&self) -> String {
         self.ws_url()
