@@ -35,6 +35,7 @@ pub mod keys {
     pub const STATUS: &str = "status";
     pub const TITLE: &str = "title";
     pub const LEARNING: &str = "learning";
+    pub const IMPACT: &str = "impact";
     pub const NOTES: &str = "notes";
     /// A note's keys.
     pub const ID: &str = "id";
@@ -217,6 +218,7 @@ mod tests {
             keys::STATUS,
             keys::TITLE,
             keys::LEARNING,
+            keys::IMPACT,
             keys::NOTES,
         ] {
             assert!(holds(&entry, key), "{key} is not an entry key");

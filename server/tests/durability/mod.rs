@@ -43,7 +43,7 @@ async fn acknowledged_changes_survive_the_server_being_killed() {
     let server = child_server(&mut child, dir.path()).await;
     let (_, session) = account_and_session(&server, "kill@example.org").await;
     let entry_id = new_doc_id();
-    let mut entry = Replica::new(entry_id, with_text("impact", "Acknowledged words"));
+    let mut entry = Replica::new(entry_id, with_text(keys::IMPACT, "Acknowledged words"));
     let mut peer = Peer::join(&server, &session.token, "phone").await;
     entry.sync_until(&mut peer, |_| true).await;
     // The server acknowledged our heads: SIGKILL it, no chance to flush.
@@ -53,9 +53,12 @@ async fn acknowledged_changes_survive_the_server_being_killed() {
     let server = child_server(&mut child, dir.path()).await;
     let mut peer = Peer::join(&server, &session.token, "phone").await;
     let mut copy = Replica::empty(entry_id);
-    copy.sync_until(&mut peer, |doc| text_of(doc, "impact").is_some())
+    copy.sync_until(&mut peer, |doc| text_of(doc, keys::IMPACT).is_some())
         .await;
-    assert_eq!(text_of(&copy.doc, "impact").unwrap(), "Acknowledged words");
+    assert_eq!(
+        text_of(&copy.doc, keys::IMPACT).unwrap(),
+        "Acknowledged words"
+    );
     child.kill().await.unwrap();
 }
 

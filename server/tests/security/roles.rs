@@ -593,7 +593,7 @@ async fn every_role_gets_exactly_what_it_may_over_sync() {
         }
         // Whatever was answered, only a writer's change is kept.
         let after = entry_now(&server, &cast).await;
-        let kept = text_of(&after, "title").unwrap().contains(&text);
+        let kept = text_of(&after, keys::TITLE).unwrap().contains(&text);
         assert_eq!(kept, who.can_write(), "{who:?}'s change kept: {kept}");
         if !who.can_write() {
             assert_eq!(after.get_heads(), before, "{who:?} changed nothing");
@@ -713,9 +713,11 @@ async fn a_readers_change_is_refused_for_that_document_alone() {
         }
     }
     let now = entry_now(&server, &cast).await;
-    let title = text_of(&now, "title").unwrap();
+    let title = text_of(&now, keys::TITLE).unwrap();
     assert_eq!(title, "Owner: Confidential");
-    assert!(!text_of(&owners.doc, "title").unwrap().contains("Reader"));
+    assert!(!text_of(&owners.doc, keys::TITLE)
+        .unwrap()
+        .contains("Reader"));
     server.stop().await;
 }
 
@@ -750,7 +752,7 @@ async fn a_removed_members_stale_sync_a_month_later_changes_nothing() {
     );
     let now = entry_now(&server, &cast).await;
     assert_eq!(now.get_heads(), before);
-    assert_eq!(text_of(&now, "title").unwrap(), "Confidential");
+    assert_eq!(text_of(&now, keys::TITLE).unwrap(), "Confidential");
     // The invitation that made them a member cannot make them one again.
     let response = ask_invitation(
         &server,

@@ -140,7 +140,7 @@ pub(crate) async fn json_of(response: reqwest::Response) -> Value {
 
 /// The `shared` entry for `doc` in a root document: (role, ownerDisplayName).
 pub(crate) fn shared_entry(root: &Automerge, doc: DocumentId) -> Option<(String, String)> {
-    let (_, shared) = root.get(ROOT, "shared").ok()??;
+    let (_, shared) = root.get(ROOT, keys::SHARED).ok()??;
     let (_, entry) = root.get(&shared, doc.to_string().as_str()).ok()??;
     let field = |name: &str| -> Option<String> {
         match root.get(&entry, name).ok()?? {
@@ -194,7 +194,7 @@ pub(crate) async fn follow_root(
 async fn synced_root(peer: &mut Peer, user: &User) -> Replica {
     let mut root = Replica::empty(user.account.root);
     let outcome = root
-        .sync_until(peer, |doc| doc.get(ROOT, "type").unwrap().is_some())
+        .sync_until(peer, |doc| doc.get(ROOT, keys::TYPE).unwrap().is_some())
         .await;
     assert_eq!(outcome, Outcome::Synced);
     root
@@ -359,7 +359,7 @@ async fn an_invitation_is_made_listed_accepted_once_and_the_peer_writes_in() {
         .sync_until(&mut peer_phone, |doc| text_of(doc, keys::TITLE).is_some())
         .await;
     assert_eq!(
-        text_of(&peer_entry.doc, "title").unwrap(),
+        text_of(&peer_entry.doc, keys::TITLE).unwrap(),
         "Peer reflection"
     );
     edit_title(&mut peer_entry, "Our ");
@@ -851,7 +851,7 @@ async fn a_second_invitation_changes_the_role_and_the_list_heals_itself() {
     );
     {
         let mut tx = root.doc.transaction();
-        let (_, shared) = tx.get(ROOT, "shared").unwrap().unwrap();
+        let (_, shared) = tx.get(ROOT, keys::SHARED).unwrap().unwrap();
         tx.delete(&shared, entry.id.to_string().as_str()).unwrap();
         tx.commit();
     }
